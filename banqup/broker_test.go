@@ -120,8 +120,8 @@ var (
 
 // rabbit returns a broker shared by the package's tests (use unique
 // queue names).
-func rabbit(t *testing.T) *testBroker {
-	sharedOnce.Do(func() { shared = startBroker(&cleanupless{T: t}) })
+func rabbit(t testing.TB) *testBroker {
+	sharedOnce.Do(func() { shared = startBroker(&cleanupless{TB: t}) })
 	if shared == nil {
 		t.Skip("no broker")
 	}
@@ -133,6 +133,6 @@ func privateRabbit(t *testing.T) *testBroker { return startBroker(t) }
 
 // cleanupless keeps the shared node alive past the first test that
 // started it; Pdeathsig ends it with the test binary.
-type cleanupless struct{ *testing.T }
+type cleanupless struct{ testing.TB }
 
 func (c *cleanupless) Cleanup(func()) {}
