@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -54,7 +56,11 @@ func NewConsumer(amqpURL, queue string, opts ...Option) (*Consumer, error) {
 	if vhost == "/" {
 		vhost = ""
 	}
-	input := (&url.URL{Scheme: "rabbitmq", Host: uri.Host, Path: "/" + strings.TrimPrefix(vhost+"/"+queue, "/")}).String()
+	host := uri.Host
+	if uri.Port != 5672 && uri.Port != 5671 && uri.Port != 0 {
+		host = net.JoinHostPort(uri.Host, strconv.Itoa(uri.Port))
+	}
+	input := (&url.URL{Scheme: "rabbitmq", Host: host, Path: "/" + strings.TrimPrefix(vhost+"/"+queue, "/")}).String()
 	return &Consumer{url: amqpURL, queue: queue, inputAddr: input, o: o, host: hostHeaders(),
 		typed: map[Stream]notifykit.Handler{}}, nil
 }
