@@ -109,6 +109,26 @@ func (c *Consumer) session(runCtx context.Context, r *routes) (consumed bool, er
 	defer cancel()
 	queues, wg := s.startWorkers()
 
+	// Losing any connection or channel ends the session at once, even while
+	// the dispatcher waits for a busy worker.
+	watchDone := make(chan struct{})
+	defer close(watchDone)
+	go func() {
+		select {
+		case e := <-consClosed:
+			s.fail(closeCause("connection", e))
+		case e := <-chClosed:
+			s.fail(closeCause("channel", e))
+		case e := <-pubClosed:
+			s.fail(closeCause("publish connection", e))
+		case e := <-pchClosed:
+			s.fail(closeCause("publish channel", e))
+		case <-cancelled:
+			s.fail(errors.New("broker cancelled the consumer (queue deleted?)"))
+		case <-watchDone:
+		}
+	}()
+
 	var cause error
 	graceful := false
 loop:
@@ -116,28 +136,24 @@ loop:
 		select {
 		case d, ok := <-deliveries:
 			if !ok {
-				cause = errors.New("delivery channel closed")
+				// The library closes deliveries when the channel dies; the
+				// watcher usually has the reason.
+				select {
+				case <-s.failed:
+				case <-time.After(100 * time.Millisecond):
+					s.fail(errors.New("delivery channel closed"))
+				}
+				cause = s.failErr
 				break loop
 			}
 			if !s.dispatch(queues, d) {
-				graceful = runCtx.Err() != nil
+				if runCtx.Err() != nil {
+					graceful = true
+				} else {
+					cause = s.failErr
+				}
 				break loop
 			}
-		case e := <-consClosed:
-			cause = closeCause("connection", e)
-			break loop
-		case e := <-chClosed:
-			cause = closeCause("channel", e)
-			break loop
-		case e := <-pubClosed:
-			cause = closeCause("publish connection", e)
-			break loop
-		case e := <-pchClosed:
-			cause = closeCause("publish channel", e)
-			break loop
-		case <-cancelled:
-			cause = errors.New("broker cancelled the consumer (queue deleted?)")
-			break loop
 		case <-s.failed:
 			cause = s.failErr
 			break loop
