@@ -16,7 +16,7 @@ import (
 func BenchmarkDecode(b *testing.B) {
 	for _, s := range banqup.Streams() {
 		for _, ser := range []banquptest.Serializer{banquptest.SystemTextJSON, banquptest.Newtonsoft} {
-			name := fmt.Sprintf("%s/%d", s, ser)
+			name := fmt.Sprintf("%s/%s", s, map[banquptest.Serializer]string{banquptest.SystemTextJSON: "stj", banquptest.Newtonsoft: "newtonsoft"}[ser])
 			d := delivery(b, s, banquptest.Fixture(s), banquptest.WithSerializer(ser))
 			b.Run(name, func(b *testing.B) {
 				b.ReportAllocs()

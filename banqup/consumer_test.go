@@ -172,6 +172,12 @@ func (s *idSet) len() int {
 	return len(s.ids)
 }
 
+func (s *idSet) count(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ids[id]
+}
+
 func (s *idSet) has(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

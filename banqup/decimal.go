@@ -66,8 +66,11 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	}
 	s := string(b)
 	if b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return fmt.Errorf("%w: decimal: %v", ErrMalformed, err)
+		var ok bool
+		if s, ok = asciiString(b); !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return fmt.Errorf("%w: decimal: %v", ErrMalformed, err)
+			}
 		}
 		if s == "" {
 			*d = Decimal{}

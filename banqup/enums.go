@@ -162,9 +162,11 @@ func decodeEnum[T ~string](b []byte, known []T, what string) (T, error) {
 	case string(b) == "null":
 		return "", nil
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return "", fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
+		s, ok := asciiString(b)
+		if !ok {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return "", fmt.Errorf("%w: %s: %v", ErrMalformed, what, err)
+			}
 		}
 		return canonical(s, known), nil
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
@@ -230,4 +232,19 @@ func (v *ConsentScope) UnmarshalJSON(b []byte) (err error) {
 func (v *BalanceType) UnmarshalText(b []byte) error {
 	*v = canonical(string(b), knownBalanceTypes)
 	return nil
+}
+
+// asciiString returns the contents of a JSON string literal that is plain
+// ASCII without escapes, the common case for codes and amounts, without
+// going through the JSON decoder.
+func asciiString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	for _, c := range b[1 : len(b)-1] {
+		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+			return "", false
+		}
+	}
+	return string(b[1 : len(b)-1]), true
 }

@@ -56,10 +56,12 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 		n, _ := strconv.Atoi(strings.TrimPrefix(e.Message.Data.ID, "tx-"))
 		attempts.add(e.Message.Data.ID)
 		switch {
-		case n%10 == 0:
+		case n%20 == 0:
 			return fmt.Errorf("account %d: %w", n, errFlaky) // always fails: retried, then Q_error
-		case n%10 == 5:
+		case n%20 == 10:
 			return notifykit.Permanent(errFlaky) // fails once, no retry
+		case n%10 == 3 && attempts.count(e.Message.Data.ID) == 1:
+			return errFlaky // transient: the retry succeeds
 		}
 		handled.add(e.Message.Data.ID)
 		return nil
@@ -74,7 +76,7 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 60*time.Second, "handled + moved = published", func() bool {
-		return handled.len() == total*8/10 && queueDepth(t, b.URL, queue+"_error") == total*2/10
+		return handled.len() == total*9/10 && queueDepth(t, b.URL, queue+"_error") == total/10
 	})
 	stop()
 
@@ -85,7 +87,7 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 	}
 	for i, id := range ids {
 		txID := fmt.Sprintf("tx-%d", i)
-		failing := i%10 == 0 || i%10 == 5
+		failing := i%20 == 0 || i%20 == 10
 		if !failing {
 			if !handled.has(txID) {
 				t.Errorf("%s not handled", txID)
@@ -110,7 +112,7 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 			t.Errorf("%s: MT-Fault-Timestamp %q", txID, h("MT-Fault-Timestamp"))
 		}
 		wantRetries := "2"
-		if i%10 == 5 {
+		if i%20 == 10 {
 			wantRetries = ""
 		}
 		if got, _ := (&banqup.Delivery{Headers: d.Headers}).HeaderString("MT-Fault-RetryCount"); got != wantRetries {
@@ -120,8 +122,13 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 			t.Errorf("%s: original headers dropped", txID)
 		}
 	}
-	if len(moved) != total*2/10 {
-		t.Errorf("%d messages in error queue, want %d", len(moved), total*2/10)
+	if len(moved) != total/10 {
+		t.Errorf("%d messages in error queue, want %d", len(moved), total/10)
+	}
+	for i := 3; i < total; i += 10 {
+		if n := attempts.count(fmt.Sprintf("tx-%d", i)); n != 2 {
+			t.Errorf("transiently failing tx-%d ran %d times, want 2", i, n)
+		}
 	}
 	if n := queueDepth(t, b.URL, queue); n != 0 {
 		t.Errorf("%d left in queue", n)
@@ -133,8 +140,8 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 			count++
 		}
 	}
-	if count != total*2/10 {
-		t.Errorf("OnError got %d HandlerErrors, want %d", count, total*2/10)
+	if count != total/10 {
+		t.Errorf("OnError got %d HandlerErrors, want %d", count, total/10)
 	}
 }
 
