@@ -58,8 +58,10 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 		switch {
 		case n%20 == 0:
 			return fmt.Errorf("account %d: %w", n, errFlaky) // always fails: retried, then Q_error
-		case n%20 == 10:
+		case n%40 == 10:
 			return notifykit.Permanent(errFlaky) // fails once, no retry
+		case n%40 == 30:
+			panic(errFlaky) // a panic is a failure like any other
 		case n%10 == 3 && attempts.count(e.Message.Data.ID) == 1:
 			return errFlaky // transient: the retry succeeds
 		}
@@ -103,6 +105,9 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 			t.Errorf("%s: body or properties not preserved: %s %.80s", txID, d.ContentType, d.Body)
 		}
 		h := func(k string) string { v, _ := (&banqup.Delivery{Headers: d.Headers}).HeaderString(k); return v }
+		if i%40 == 30 && (h("MT-Fault-ExceptionType") != "notifykit.PanicError" || !strings.Contains(h("MT-Fault-StackTrace"), "goroutine")) {
+			t.Errorf("%s: panic not recorded: %v", txID, d.Headers)
+		}
 		if h("MT-Reason") != "fault" || !strings.Contains(h("MT-Fault-Message"), "flaky handler") ||
 			h("MT-Fault-ExceptionType") == "" || h("MT-Host-MachineName") == "" || h("MT-Host-ProcessId") == "" ||
 			h("MT-Fault-MessageType") != banqup.StreamTransaction.URN() || h("MT-Fault-InputAddress") == "" {
@@ -112,7 +117,7 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 			t.Errorf("%s: MT-Fault-Timestamp %q", txID, h("MT-Fault-Timestamp"))
 		}
 		wantRetries := "2"
-		if i%20 == 10 {
+		if i%40 == 10 {
 			wantRetries = ""
 		}
 		if got, _ := (&banqup.Delivery{Headers: d.Headers}).HeaderString("MT-Fault-RetryCount"); got != wantRetries {

@@ -3,6 +3,7 @@ package banqup_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +98,7 @@ func TestRunRejectsBadTopology(t *testing.T) {
 func TestDeclaredTopologyMatchesMassTransit(t *testing.T) {
 	b := rabbit(t)
 	queue := uniqueQueue(t)
+	before := runtime.NumGoroutine()
 	for range 2 {
 		watch, states := stateWatcher()
 		c, err := banqup.NewConsumer(b.URL, queue, watch, banqup.WithHandler(notifykit.HandlerFunc(
@@ -108,6 +110,8 @@ func TestDeclaredTopologyMatchesMassTransit(t *testing.T) {
 		waitState(t, states, banqup.StateConsuming)
 		stop()
 	}
+	// Run leaves nothing running behind it.
+	eventually(t, 5*time.Second, "goroutines of stopped consumers to exit", func() bool { return runtime.NumGoroutine() <= before })
 	ch := amqpChannel(t, b.URL)
 	for _, s := range banqup.Streams() {
 		// MassTransit publishes to these with exactly these settings; a
