@@ -49,6 +49,7 @@ type DecodeError struct {
 	Err error
 }
 
+// Error describes the failure without quoting the body.
 func (e *DecodeError) Error() string {
 	var b strings.Builder
 	b.WriteString("banqup: decode")
@@ -72,6 +73,7 @@ type ValidationError struct {
 	Fields []string
 }
 
+// Error lists the missing fields.
 func (e *ValidationError) Error() string {
 	return "banqup: required field missing: " + strings.Join(e.Fields, ", ")
 }
@@ -91,6 +93,7 @@ type HandlerError struct {
 	Err error
 }
 
+// Error names the message and the handler's error.
 func (e *HandlerError) Error() string {
 	return fmt.Sprintf("banqup: handler failed for %s message %s after %d attempt(s), moved to error queue: %v",
 		e.Stream, e.MessageID, e.Attempts, e.Err)

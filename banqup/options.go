@@ -43,6 +43,7 @@ const (
 	StateStopped
 )
 
+// String names the state for logs.
 func (s State) String() string {
 	switch s {
 	case StateConnecting:
