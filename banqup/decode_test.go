@@ -1,6 +1,7 @@
 package banqup_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/notifykit/notifykit"
 	"github.com/notifykit/notifykit/banqup"
 	"github.com/notifykit/notifykit/banqup/banquptest"
 )
@@ -309,5 +311,29 @@ func TestDecodeEventTypeFallbacks(t *testing.T) {
 	}
 	if tx.Time() != (time.Time{}) {
 		t.Errorf("Time = %v", tx.Time())
+	}
+}
+
+func TestEventsRenderAsCloudEvents(t *testing.T) {
+	for _, s := range banqup.Streams() {
+		ev, err := banqup.Decode(delivery(t, s, banquptest.Fixture(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := notifykit.CloudEvent(ev)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		var ce struct {
+			Source, Type, Subject, ID string
+			Data                      json.RawMessage
+		}
+		if err := json.Unmarshal(b, &ce); err != nil {
+			t.Fatal(err)
+		}
+		if ce.Source != "banqup" || ce.Type != ev.Type() || ce.Subject != ev.Subject() || ce.ID != ev.ID() ||
+			!json.Valid(ce.Data) || len(ce.Data) < 10 {
+			t.Errorf("%s: %s", s, b)
+		}
 	}
 }
