@@ -23,6 +23,7 @@ type session struct {
 	ctx    context.Context // handlers' base: cancelled when the session dies or shutdown times out
 	cancel context.CancelFunc
 	conf   *confirmer
+	acks   *acker
 
 	failOnce sync.Once
 	failed   chan struct{} // closed when a worker needs the session torn down
@@ -105,7 +106,10 @@ func (c *Consumer) session(runCtx context.Context, r *routes) (consumed bool, er
 	c.state(StateConsuming, nil)
 
 	hardCtx, cancel := context.WithCancel(context.WithoutCancel(runCtx))
-	s := &session{c: c, r: r, runCtx: runCtx, ctx: hardCtx, cancel: cancel, conf: conf, failed: make(chan struct{})}
+	acks := newAcker(cch, 2*c.o.prefetch+16, func(err error) {
+		c.o.logger.Debug("banqup: ack failed, the broker redelivers", "err", err)
+	})
+	s := &session{c: c, r: r, runCtx: runCtx, ctx: hardCtx, cancel: cancel, conf: conf, acks: acks, failed: make(chan struct{})}
 	defer cancel()
 	queues, wg := s.startWorkers()
 
@@ -165,6 +169,7 @@ loop:
 
 	if graceful {
 		s.shutdown(cch, tag, deliveries, queues, wg)
+		acks.close()
 		return true, nil
 	}
 	// The channel is gone or about to be: its deliveries will be redelivered,
@@ -172,6 +177,7 @@ loop:
 	cancel()
 	closeQueues(queues)
 	wg.Wait()
+	acks.close()
 	return true, cause
 }
 
@@ -227,6 +233,7 @@ func (s *session) startWorkers() ([]chan work, *sync.WaitGroup) {
 // ends while waiting for a free worker; d then stays unacked and the broker
 // redelivers it.
 func (s *session) dispatch(queues []chan work, d amqp.Delivery) bool {
+	s.acks.received(d.DeliveryTag)
 	w := work{d: d}
 	q := queues[0]
 	if len(queues) > 1 {
@@ -285,6 +292,7 @@ drain:
 			if !ok {
 				break drain
 			}
+			s.acks.received(d.DeliveryTag)
 			w := work{d: d}
 			q := queues[0]
 			if len(queues) > 1 {

@@ -91,13 +91,9 @@ func (s *session) call(h notifykit.Handler, ev Event) (err error) {
 	return h.HandleEvent(ctx, ev)
 }
 
-func (s *session) ack(d *amqp.Delivery) {
-	if err := d.Ack(false); err != nil {
-		// The channel died: the broker redelivers this message; acking it on
-		// another channel would be wrong, so there is nothing to do.
-		s.c.o.logger.Debug("banqup: ack failed, message will be redelivered", "id", d.MessageId, "err", err)
-	}
-}
+// ack hands a settled delivery to the session's acker, which acks it on
+// the channel it came from.
+func (s *session) ack(d *amqp.Delivery) { s.acks.ack(d.DeliveryTag) }
 
 // move publishes a copy of d to dest, waits for the broker's confirm, and
 // only then acks d. If the copy cannot be stored after a few tries the
