@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -182,7 +183,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 			log.Error("banqup: consumer stopped", "err", err)
 			return err
 		}
-		if consumed {
+		// Only a session that ran for a while resets the backoff: one that
+		// fails right after it started (an error queue that cannot take a
+		// copy, say) must not reconnect in a tight loop.
+		if consumed > stableSession {
 			attempt = 0
 		}
 		attempt++
@@ -196,6 +200,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// stableSession is how long a session must have consumed for its end to
+// count as a fresh failure rather than another failed attempt.
+const stableSession = 30 * time.Second
 
 func (c *Consumer) state(s State, err error) {
 	c.o.logger.Debug("banqup: state", "queue", c.queue, "state", s.String(), "err", err)
