@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
@@ -191,7 +192,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		attempt++
 		delay := c.o.reconnect(attempt)
-		log.Warn("banqup: connection lost, reconnecting", "err", err, "attempt", attempt, "delay", delay)
+		level := slog.LevelWarn
+		if attempt > 1 {
+			level = slog.LevelInfo // the first failure was logged as a warning
+		}
+		log.Log(ctx, level, "banqup: connection lost, reconnecting", "err", err, "attempt", attempt, "delay", delay)
 		c.o.onError(fmt.Errorf("banqup: connection lost (reconnecting in %v): %w", delay, err))
 		c.state(StateDisconnected, err)
 		if backoff.Sleep(ctx, delay) != nil {
