@@ -111,7 +111,7 @@ type run struct {
 	// already under way may still return the message, and handling it again
 	// would be a needless duplicate.
 	deleted map[string]time.Time
-	freed    chan struct{} // a message left the in-flight set
+	freed   chan struct{} // a message left the in-flight set
 
 	work    chan *Event
 	deletes chan *Event
