@@ -164,7 +164,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	for range c.o.concurrency {
 		workers.Go(r.worker)
 	}
-	for range max(2, c.o.concurrency) {
+	// Deletes are pure I/O and a durable server answers each only after
+	// an fsync; running up to a batch of them at once lets the server group
+	// them into few commits, while handlers stay at the chosen concurrency.
+	for range max(c.o.concurrency, min(max(c.o.count, 4), 64)) {
 		deleters.Go(r.deleter)
 	}
 
