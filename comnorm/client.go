@@ -78,7 +78,7 @@ func NewClient(partnerKey string, opts ...Option) (*Client, error) {
 }
 
 func newTransport(o *options) transport {
-	t := transport{hc: o.httpClient, userAgent: userAgent}
+	t := transport{hc: o.httpClient, userAgent: userAgent, logger: o.logger}
 	if t.hc == nil {
 		t.hc = defaultHTTPClient()
 	}
