@@ -506,3 +506,25 @@ func TestWireHeaderSpelling(t *testing.T) {
 		t.Fatalf("post request:\n%s", h)
 	}
 }
+
+func TestRequestTimeoutBoundsHungServer(t *testing.T) {
+	hang := make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hs.Close()
+	defer close(hang)
+	s := newSender(t, comnorm.WithRequestTimeout(200*time.Millisecond))
+	start := time.Now()
+	if err := s.Post(bg, hs.URL+"/q", "s", map[string]int{}); err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("post to hung server: %v after %v", err, time.Since(start))
+	}
+	c, _ := comnorm.NewClient("pk-0123456789abcdef", comnorm.WithBaseURL(hs.URL), comnorm.WithRequestTimeout(200*time.Millisecond), comnorm.WithRetry(1, nil))
+	start = time.Now()
+	if _, err := c.CreateQueue(bg); err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("create on hung server: %v after %v", err, time.Since(start))
+	}
+}

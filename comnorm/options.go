@@ -48,6 +48,7 @@ type options struct {
 	// Client and Sender.
 	baseURL      string
 	pollSlack    time.Duration
+	reqTimeout   time.Duration
 	retrySet     bool
 	maxAttempts  int
 	retryBackoff func(int) time.Duration
@@ -77,6 +78,7 @@ func applyOptions(k kind, opts []Option) (*options, error) {
 		logger:          slog.New(slog.DiscardHandler),
 		onError:         func(error) {},
 		pollSlack:       10 * time.Second,
+		reqTimeout:      30 * time.Second,
 		count:           10,
 		pollTimeout:     20 * time.Second,
 		concurrency:     1,
@@ -175,6 +177,23 @@ func WithPollSlack(d time.Duration) Option {
 			return errors.New("comnorm: poll slack must be positive")
 		}
 		o.pollSlack = d
+		return nil
+	}
+}
+
+// WithRequestTimeout bounds each request other than a long poll (create,
+// delete, post) on top of the caller's context (default 30 s), so a server
+// that accepts the connection and never answers cannot hang a caller that
+// passed context.Background().
+func WithRequestTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if err := o.only("WithRequestTimeout", forClient|forSender); err != nil {
+			return err
+		}
+		if d <= 0 {
+			return errors.New("comnorm: request timeout must be positive")
+		}
+		o.reqTimeout = d
 		return nil
 	}
 }
