@@ -283,8 +283,9 @@ func WithPollTimeout(d time.Duration) Option {
 }
 
 // WithConcurrency sets how many messages are handled at once (default 1,
-// which keeps FIFO order). With n > 1 messages are handled in parallel and
-// may finish out of order.
+// which keeps FIFO order, except that a failed message is retried after its
+// backoff while later messages go ahead). With n > 1 messages are handled
+// in parallel and may finish out of order.
 func WithConcurrency(n int) Option {
 	return func(o *options) error {
 		if err := o.only("WithConcurrency", forConsumer); err != nil {
