@@ -69,7 +69,6 @@ func (a *acker) close() {
 
 type ackState struct {
 	open      map[uint64]struct{}
-	minOpen   uint64 // valid when open is not empty
 	maxSeen   uint64
 	completed map[uint64]struct{} // completed, not yet acked
 }
@@ -115,9 +114,6 @@ func (a *acker) run() {
 
 func (st *ackState) apply(ev ackEvent) {
 	if ev.received {
-		if len(st.open) == 0 || ev.tag < st.minOpen {
-			st.minOpen = ev.tag
-		}
 		st.open[ev.tag] = struct{}{}
 		st.maxSeen = max(st.maxSeen, ev.tag)
 		return
@@ -127,14 +123,6 @@ func (st *ackState) apply(ev ackEvent) {
 	}
 	delete(st.open, ev.tag)
 	st.completed[ev.tag] = struct{}{}
-	if ev.tag == st.minOpen && len(st.open) > 0 {
-		first := true
-		for t := range st.open {
-			if first || t < st.minOpen {
-				st.minOpen, first = t, false
-			}
-		}
-	}
 }
 
 // flush sends one multiple-ack for every completed delivery below the
@@ -142,9 +130,14 @@ func (st *ackState) apply(ev ackEvent) {
 // requires the tag of a multiple-ack to be outstanding (an already acked
 // tag is "unknown" and closes the channel).
 func (a *acker) flush(st *ackState) {
+	if len(st.completed) == 0 {
+		return
+	}
+	// The oldest open delivery, found once per batch: the open set is at
+	// most the prefetch count.
 	frontier := st.maxSeen
-	if len(st.open) > 0 {
-		frontier = st.minOpen - 1
+	for t := range st.open {
+		frontier = min(frontier, t-1)
 	}
 	var top uint64
 	for t := range st.completed {
