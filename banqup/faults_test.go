@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,14 +41,16 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 	watch, states := stateWatcher()
 	handled := newIDSet()
 	attempts := newIDSet()
-	var reported []error
-	var mu = make(chan struct{}, 1)
+	var (
+		mu       sync.Mutex
+		reported []error
+	)
 	c, err := banqup.NewConsumer(b.URL, queue, watch,
 		banqup.WithRetry(3, func(int) time.Duration { return time.Millisecond }),
 		banqup.WithOnError(func(err error) {
-			mu <- struct{}{}
+			mu.Lock()
 			reported = append(reported, err)
-			<-mu
+			mu.Unlock()
 		}))
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +143,8 @@ func TestFailingHandlersGoToErrorQueue(t *testing.T) {
 	}
 	var herr *banqup.HandlerError
 	count := 0
+	mu.Lock()
+	defer mu.Unlock()
 	for _, err := range reported {
 		if errors.As(err, &herr) && errors.Is(err, errFlaky) {
 			count++
