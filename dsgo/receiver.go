@@ -115,7 +115,11 @@ func WithoutDedupe() Option {
 // OnEvent sets the handler to a typed function. Call it before serving.
 func (r *Receiver) OnEvent(f func(ctx context.Context, e *Event) error) {
 	r.setHandler(notifykit.HandlerFunc(func(ctx context.Context, e notifykit.Event) error {
-		return f(ctx, e.(*Event))
+		de, ok := e.(*Event)
+		if !ok {
+			return notifykit.Permanent(fmt.Errorf("dsgo: OnEvent got %T, want *dsgo.Event (a middleware replaced it)", e))
+		}
+		return f(ctx, de)
 	}))
 }
 
