@@ -32,16 +32,16 @@ func publicAddr(ip netip.Addr) bool {
 
 // Ranges netip does not classify but that are not the public internet.
 var blockedPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),      // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),  // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),   // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),  // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),    // reserved
-	netip.MustParsePrefix("64:ff9b::/96"),   // NAT64 can reach private IPv4
-	netip.MustParsePrefix("2002::/16"),      // 6to4 likewise
-	netip.MustParsePrefix("fec0::/10"),      // site-local (deprecated)
-	netip.MustParsePrefix("100::/64"),       // discard
-	netip.MustParsePrefix("2001:db8::/32"),  // documentation
+	netip.MustParsePrefix("0.0.0.0/8"),     // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),  // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"), // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),   // reserved
+	netip.MustParsePrefix("64:ff9b::/96"),  // NAT64 can reach private IPv4
+	netip.MustParsePrefix("2002::/16"),     // 6to4 likewise
+	netip.MustParsePrefix("fec0::/10"),     // site-local (deprecated)
+	netip.MustParsePrefix("100::/64"),      // discard
+	netip.MustParsePrefix("2001:db8::/32"), // documentation
 	netip.MustParsePrefix("255.255.255.255/32"),
 }
 
