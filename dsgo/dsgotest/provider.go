@@ -3,9 +3,9 @@ package dsgotest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/notifykit/notifykit/dsgo"
@@ -36,6 +36,14 @@ type Provider struct {
 	mu     sync.Mutex
 	errs   []error
 	server *httptest.Server
+}
+
+// TB is the part of testing.TB the helpers use; *testing.T and *testing.B
+// satisfy it, and so can a small adapter in programs and examples.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
 }
 
 // Option configures NewProvider.
@@ -70,7 +78,7 @@ func WithServerOptions(opts ...dsgoprovider.Option) Option {
 }
 
 // NewProvider starts a provider for the duration of t.
-func NewProvider(t testing.TB, opts ...Option) *Provider {
+func NewProvider(t TB, opts ...Option) *Provider {
 	t.Helper()
 	c := config{id: DefaultProviderID}
 	for _, o := range opts {
@@ -134,7 +142,7 @@ func (p *Provider) Errors() []error {
 }
 
 // Consumer issues credentials for a consumer party from the provider's PKI.
-func (p *Provider) Consumer(t testing.TB, id string) *dsgo.Credentials {
+func (p *Provider) Consumer(t TB, id string) *dsgo.Credentials {
 	t.Helper()
 	c, err := p.PKI.Party(id)
 	if err != nil {
@@ -145,7 +153,7 @@ func (p *Provider) Consumer(t testing.TB, id string) *dsgo.Credentials {
 
 // Client returns a dsgo.Client for the consumer creds, authenticating at
 // the provider's token endpoint.
-func (p *Provider) Client(t testing.TB, creds *dsgo.Credentials, opts ...dsgo.Option) *dsgo.Client {
+func (p *Provider) Client(t TB, creds *dsgo.Credentials, opts ...dsgo.Option) *dsgo.Client {
 	t.Helper()
 	c, err := dsgo.NewClient(p.URL, append([]dsgo.Option{dsgo.WithCredentials(creds, p.ID)}, opts...)...)
 	if err != nil {
@@ -156,7 +164,7 @@ func (p *Provider) Client(t testing.TB, creds *dsgo.Credentials, opts ...dsgo.Op
 
 // ReceiverAuth returns the authenticator a consumer's webhook uses to
 // accept this provider's default webhook authentication.
-func (p *Provider) ReceiverAuth(t testing.TB, consumerID string) dsgo.Authenticator {
+func (p *Provider) ReceiverAuth(t TB, consumerID string) dsgo.Authenticator {
 	t.Helper()
 	v, err := dsgo.NewAssertionVerifier(consumerID, p.PKI.Pool())
 	if err != nil {
@@ -167,7 +175,7 @@ func (p *Provider) ReceiverAuth(t testing.TB, consumerID string) dsgo.Authentica
 
 // WaitDelivery waits until notification id reaches a terminal state and
 // returns the delivery; it fails t after timeout.
-func (p *Provider) WaitDelivery(t testing.TB, id string, timeout time.Duration) *dsgoprovider.Delivery {
+func (p *Provider) WaitDelivery(t TB, id string, timeout time.Duration) *dsgoprovider.Delivery {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -179,7 +187,7 @@ func (p *Provider) WaitDelivery(t testing.TB, id string, timeout time.Duration) 
 			return d
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("notification %s not settled within %v (state %v)", id, timeout, d)
+			t.Fatal(fmt.Sprintf("notification %s not settled within %v (state %+v)", id, timeout, d))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
