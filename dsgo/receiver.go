@@ -47,7 +47,7 @@ func NewReceiver(ownID string, auth Authenticator, opts ...Option) (*Receiver, e
 		return nil, err
 	}
 	if o.dedupe == nil && !o.noDedupe {
-		o.dedupe = notifykit.NewMemoryDedupeStore(notifykit.DefaultDedupeCapacity)
+		o.dedupe = newShardedDedupe(notifykit.DefaultDedupeCapacity)
 	}
 	r := &Receiver{ownID: ownID, auth: auth, o: o}
 	if o.handler != nil {

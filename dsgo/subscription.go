@@ -58,9 +58,9 @@ func (s *Subscription) UnmarshalJSON(b []byte) error {
 		f.takeString(w, &out.ID, "id"),
 		f.takeString(w, &out.ResourceType, "resource_type", "class"),
 		f.takeString(w, &out.URL, "url", "href"),
-		take2(f.take(w, &out.CreatedDate, "created_date", "createdDate", "createdDateTime")),
-		take2(f.take(w, &out.StartDate, "start_date", "startDate", "startDateTime")),
-		take2(f.take(w, &out.EndDate, "end_date", "endDate", "endDateTime")),
+		f.takeTime(w, &out.CreatedDate, "created_date", "createdDate", "createdDateTime"),
+		f.takeTime(w, &out.StartDate, "start_date", "startDate", "startDateTime"),
+		f.takeTime(w, &out.EndDate, "end_date", "endDate", "endDateTime"),
 		f.takeString(w, &out.ConsumerID, "consumer_id", "consumerId"),
 		f.takeString(w, &out.ProviderID, "provider_id", "providerId"),
 		f.takeString(w, &out.Description, "description"),
@@ -167,8 +167,8 @@ func (c *SubscriptionCreate) UnmarshalJSON(b []byte) error {
 		f.takeString(w, &rt, "resource_type", "class"),
 		takeEventTypes(f, &out.EventTypes),
 		f.takeString(w, &out.WebhookURL, "webhook_url", "webhookUrl"),
-		take2(f.take(w, &out.StartDate, "start_date", "startDate", "startDateTime")),
-		take2(f.take(w, &out.EndDate, "end_date", "endDate", "endDateTime")),
+		f.takeTime(w, &out.StartDate, "start_date", "startDate", "startDateTime"),
+		f.takeTime(w, &out.EndDate, "end_date", "endDate", "endDateTime"),
 		f.takeString(w, &out.Description, "description"),
 	} {
 		if e != nil {
