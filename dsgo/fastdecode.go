@@ -3,6 +3,8 @@ package dsgo
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/notifykit/notifykit/internal/lenient"
 )
 
 // The webhook decodes every notification, so the common case gets a fast
@@ -12,20 +14,20 @@ import (
 // anything odd take the general path, which also produces the errors.
 
 type notificationHead struct {
-	ID             string   `json:"id"`
-	ResourceType   string   `json:"resource_type"`
-	Class          string   `json:"class"`
-	ObjectType     string   `json:"object_type"`
-	Date           UnixTime `json:"date"`
-	DateTime       UnixTime `json:"dateTime"`
-	DateTime2      UnixTime `json:"date_time"`
-	ConsumerID     string   `json:"consumer_id"`
-	ConsumerID2    string   `json:"consumerId"`
-	ProviderID     string   `json:"provider_id"`
-	ProviderID2    string   `json:"providerId"`
-	SubscriptionID string   `json:"subscription_id"`
-	SubscriptionI2 string   `json:"subscriptionId"`
-	Description    string   `json:"description"`
+	ID             string `json:"id"`
+	ResourceType   string `json:"resource_type"`
+	Class          string `json:"class"`
+	ObjectType     string `json:"object_type"`
+	Date           string `json:"date"`
+	DateTime       string `json:"dateTime"`
+	DateTime2      string `json:"date_time"`
+	ConsumerID     string `json:"consumer_id"`
+	ConsumerID2    string `json:"consumerId"`
+	ProviderID     string `json:"provider_id"`
+	ProviderID2    string `json:"providerId"`
+	SubscriptionID string `json:"subscription_id"`
+	SubscriptionI2 string `json:"subscriptionId"`
+	Description    string `json:"description"`
 }
 
 // Two shapes, because event may be an array or a single object; the key
@@ -58,9 +60,9 @@ type eventWire struct {
 	ObjectType   string          `json:"object_type"`
 	EventType    string          `json:"event_type"`
 	EventType2   string          `json:"eventType"`
-	Date         UnixTime        `json:"date"`
-	DateTime     UnixTime        `json:"dateTime"`
-	DateTime2    UnixTime        `json:"date_time"`
+	Date         string          `json:"date"`
+	DateTime     string          `json:"dateTime"`
+	DateTime2    string          `json:"date_time"`
 	Description  string          `json:"description"`
 	EventData    json.RawMessage `json:"event_data"`
 	EventData2   json.RawMessage `json:"eventData"`
@@ -116,7 +118,9 @@ func fastNotification(b []byte, n *Notification) bool {
 		}
 		events = make([]*Event, len(list))
 		for i := range list {
-			events[i] = list[i].event()
+			if events[i], ok = list[i].event(); !ok {
+				return false
+			}
 		}
 	default:
 		var w notificationObject
@@ -129,13 +133,21 @@ func fastNotification(b []byte, n *Notification) bool {
 			one = w.Events
 		}
 		if one != nil {
-			events = []*Event{one.event()}
+			e, ok := one.event()
+			if !ok {
+				return false
+			}
+			events = []*Event{e}
 		}
+	}
+	date, ok := wireTime(head.Date, head.DateTime, head.DateTime2)
+	if !ok {
+		return false
 	}
 	*n = Notification{
 		ID:             first(head.ID),
 		ResourceType:   first(head.ResourceType, head.Class, head.ObjectType),
-		Date:           firstTime(head.Date, head.DateTime, head.DateTime2),
+		Date:           date,
 		ConsumerID:     first(head.ConsumerID, head.ConsumerID2),
 		ProviderID:     first(head.ProviderID, head.ProviderID2),
 		SubscriptionID: first(head.SubscriptionID, head.SubscriptionI2),
@@ -149,16 +161,20 @@ func knownOnly(known func([]byte) bool) func(k, v []byte) bool {
 	return func(k, _ []byte) bool { return known(k) }
 }
 
-func (w *eventWire) event() *Event {
+func (w *eventWire) event() (*Event, bool) {
+	date, ok := wireTime(w.Date, w.DateTime, w.DateTime2)
+	if !ok {
+		return nil, false
+	}
 	data := pickRaw(w.EventData, w.EventData2)
 	return &Event{
 		EventID:      first(w.ID),
 		ResourceType: first(w.ResourceType, w.Class, w.ObjectType),
 		EventType:    first(w.EventType, w.EventType2),
-		Date:         firstTime(w.Date, w.DateTime, w.DateTime2),
+		Date:         date,
 		Description:  first(w.Description),
 		Data:         data,
-	}
+	}, true
 }
 
 func fastEvent(b []byte, e *Event) bool {
@@ -169,7 +185,11 @@ func fastEvent(b []byte, e *Event) bool {
 	if json.Unmarshal(b, &w) != nil {
 		return false
 	}
-	*e = *w.event()
+	ev, ok := w.event()
+	if !ok {
+		return false
+	}
+	*e = *ev
 	return true
 }
 
@@ -199,13 +219,27 @@ func pickRaw(vs ...json.RawMessage) json.RawMessage {
 	return nil
 }
 
-func firstTime(t ...UnixTime) UnixTime {
-	for _, v := range t {
-		if !v.IsZero() {
-			return v
+// wireTime mirrors fields.takeTime for timestamps the fast path read as
+// JSON strings (numbers send it to the general path): the first non-zero
+// one wins; any unparsable one fails the fast path.
+func wireTime(vals ...string) (UnixTime, bool) {
+	var out UnixTime
+	for _, v := range vals {
+		var t UnixTime
+		if t0, ok := unixDigits([]byte(v)); ok {
+			t.Time = t0
+		} else if strings.TrimSpace(v) != "" {
+			p, err := lenient.ParseTime(v)
+			if err != nil {
+				return UnixTime{}, false
+			}
+			t.Time = p.UTC()
+		}
+		if out.IsZero() {
+			out = t
 		}
 	}
-	return UnixTime{}
+	return out, true
 }
 
 // scanObject calls f with the name and raw value of each member of the
