@@ -97,3 +97,42 @@ func TestPolicyForbids(t *testing.T) {
 		t.Fatalf("refused party: %v", err)
 	}
 }
+
+// assertionTokens sends a fresh client assertion as the bearer token of
+// every request, for providers that accept assertions directly.
+type assertionTokens struct {
+	creds *dsgo.Credentials
+	aud   string
+}
+
+func (a assertionTokens) Token(context.Context) (string, error) {
+	return a.creds.ClientAssertion(a.aud, time.Now())
+}
+
+// With a one-time authenticator each request must be authenticated exactly
+// once (a second check would see a replay).
+func TestProviderWithAssertionAuthenticator(t *testing.T) {
+	pk := sharedPKI(t)
+	const pid = "EU.EORI.NL000000042"
+	v, _ := dsgo.NewAssertionVerifier(pid, pk.Pool())
+	srv, err := dsgoprovider.New(pid, pk.Pool(), dsgoprovider.NewMemoryStore(),
+		dsgoprovider.WithWebhookAuth(dsgoprovider.NoWebhookAuth()), dsgoprovider.WithAuthenticator(dsgo.SignedAssertion(v)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	creds, _ := pk.Party(consumerID)
+	c, _ := dsgo.NewClient(hs.URL, dsgo.WithTokenSource(assertionTokens{creds, pid}))
+	ctx := context.Background()
+	sub, err := c.Subscriptions.Create(ctx, dsgo.SubscriptionCreate{EventTypes: []string{"A"}, WebhookURL: "https://consumer.example/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscriptions.Get(ctx, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Subscriptions.Delete(ctx, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+}
