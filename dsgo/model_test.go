@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/notifykit/notifykit"
 )
 
 // The wiki notification example (spec §6), verbatim.
@@ -295,4 +297,23 @@ func FuzzFastEventAgrees(f *testing.F) {
 			t.Fatalf("fast and general decoders disagree (-general +fast):\n%s", d)
 		}
 	})
+}
+
+func TestEventAsCloudEvent(t *testing.T) {
+	n, err := DecodeNotification([]byte(wikiNotification))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := notifykit.CloudEvent(n.Events[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce map[string]any
+	if err := json.Unmarshal(b, &ce); err != nil {
+		t.Fatal(err)
+	}
+	if ce["id"] != "not_123/eve_123" || ce["source"] != "dsgo" || ce["type"] != "dsgo.event.modified" ||
+		ce["subject"] != "sub_123" || ce["data"] != "Data record xyz has been modified by zyx" {
+		t.Fatalf("%s", b)
+	}
 }
