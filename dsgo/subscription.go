@@ -130,12 +130,15 @@ func (s *Subscription) Encode(d Dialect) ([]byte, error) {
 // SubscriptionCreate is the body of POST /subscriptions. The provider sets
 // id, status, created_date and consumer_id itself.
 type SubscriptionCreate struct {
-	EventTypes  []string
-	WebhookURL  string
-	StartDate   UnixTime // zero: now
-	EndDate     UnixTime // zero: no end
-	Description string
-	Extra       map[string]json.RawMessage
+	// ResourceType is "subscription"; decoding records what was sent
+	// (providers require it), encoding always writes "subscription".
+	ResourceType string
+	EventTypes   []string
+	WebhookURL   string
+	StartDate    UnixTime // zero: now
+	EndDate      UnixTime // zero: no end
+	Description  string
+	Extra        map[string]json.RawMessage
 }
 
 // MarshalJSON writes the wiki request shape.
@@ -178,6 +181,7 @@ func (c *SubscriptionCreate) UnmarshalJSON(b []byte) error {
 	if rt != "" && rt != ResourceSubscription {
 		return fmt.Errorf("%w: resource_type %q, want %q", ErrInvalid, rt, ResourceSubscription)
 	}
+	out.ResourceType = rt
 	out.Extra = f.extra()
 	*c = out
 	return nil

@@ -257,6 +257,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) newSubscription(party string, req *dsgo.SubscriptionCreate, now time.Time) (*dsgo.Subscription, error) {
+	if req.ResourceType != dsgo.ResourceSubscription {
+		return nil, errors.New(`resource_type "subscription" is required`)
+	}
 	var types []string
 	for _, t := range req.EventTypes {
 		if strings.TrimSpace(t) == "" {
