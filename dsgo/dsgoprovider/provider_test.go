@@ -478,3 +478,34 @@ func TestBoltOutboxSurvivesRestart(t *testing.T) {
 		t.Fatalf("body: %s", d.Body)
 	}
 }
+
+func TestRunExpiresSubscriptions(t *testing.T) {
+	var offset atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	p := dsgotest.NewProvider(t, dsgotest.WithPKI(sharedPKI(t)), dsgotest.WithServerOptions(dsgoprovider.WithClock(clock)))
+	c := p.Client(t, p.Consumer(t, consumerID))
+	ctx := context.Background()
+	sub, err := c.Subscriptions.Create(ctx, dsgo.SubscriptionCreate{EventTypes: []string{"Modified"},
+		WebhookURL: "https://consumer.example/hook", EndDate: dsgo.Unix(time.Now().Add(time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(2 * time.Hour))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s, err := p.Store().GetSubscription(ctx, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Status == dsgo.StatusInactive {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("subscription past its end_date still active")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ids, _ := p.Publish(ctx, dsgo.Event{EventType: "Modified"}); len(ids) != 0 {
+		t.Fatalf("expired subscription notified: %v", ids)
+	}
+}
