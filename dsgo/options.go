@@ -40,6 +40,7 @@ type options struct {
 	dedupeTTL  time.Duration
 	noDedupe   bool
 	middleware []notifykit.Middleware
+	enqueue    func(ctx context.Context, n *Notification) error
 
 	// verifier / token endpoint
 	skew        time.Duration
