@@ -48,6 +48,8 @@ type options struct {
 	tokenTTL    time.Duration
 	scopes      []string
 	replayLimit int
+	tokenStore  TokenStore
+	replayStore notifykit.DedupeStore
 }
 
 func defaults() options {

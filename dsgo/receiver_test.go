@@ -178,7 +178,7 @@ func TestReceiverBearerFromOwnTokenEndpoint(t *testing.T) {
 	if w := post(t, r, notificationBody(t, "n3", providerID, "e"), "Bearer forged"); w.Code != 401 {
 		t.Fatalf("unknown token: %d", w.Code)
 	}
-	ts.te.Revoke(tok)
+	_ = ts.te.Revoke(context.Background(), tok)
 	if w := post(t, r, notificationBody(t, "n4", providerID, "e"), "Bearer "+tok); w.Code != 401 {
 		t.Fatalf("revoked token: %d", w.Code)
 	}

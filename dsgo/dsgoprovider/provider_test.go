@@ -253,7 +253,7 @@ func TestClientRefreshesTokenOnceOn401(t *testing.T) {
 	// The provider forgets the token (restart, revocation): one 401, one
 	// refresh, success.
 	tok, _ := c.TokenSource().Token(ctx)
-	p.TokenEndpoint().Revoke(tok)
+	_ = p.TokenEndpoint().Revoke(ctx, tok)
 	if _, err := c.Subscriptions.List(ctx); err != nil || tokenCalls.Load() != 2 {
 		t.Fatalf("after revocation: %d token calls, %v", tokenCalls.Load(), err)
 	}
