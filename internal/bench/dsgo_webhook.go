@@ -34,7 +34,7 @@ func init() {
 }
 
 const (
-	dsgoWebhookRequests = 20_000
+	dsgoWebhookRequests = 40_000
 	dsgoWebhookClients  = 16
 	dsgoWebhookToken    = "bench-webhook-token"
 	dsgoWebhookConsumer = "EU.EORI.NL000123456"
