@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/notifykit/notifykit/internal/lenient"
 )
 
 // The webhook decodes every notification, so the common case gets a fast
@@ -292,11 +290,11 @@ func wireTime(vals ...string) (UnixTime, bool) {
 		if t0, ok := unixDigits([]byte(v)); ok {
 			t.Time = t0
 		} else if strings.TrimSpace(v) != "" {
-			p, err := lenient.ParseTime(v)
+			p, err := parseTime(v)
 			if err != nil {
 				return UnixTime{}, false
 			}
-			t.Time = p.UTC()
+			t.Time = p
 		}
 		if out.IsZero() {
 			out = t

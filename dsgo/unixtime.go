@@ -3,6 +3,7 @@ package dsgo
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -35,22 +36,43 @@ func (t *UnixTime) UnmarshalJSON(b []byte) error {
 			t.Time = time.Time{}
 			return nil
 		}
-		v, err := lenient.ParseTime(s)
+		v, err := parseTime(s)
 		if err != nil {
 			return err
 		}
-		t.Time = v.UTC()
+		t.Time = v
 		return nil
 	}
 	var l lenient.Time
 	if err := l.UnmarshalJSON(b); err != nil {
 		return err
 	}
+	if !l.IsZero() && outOfRange(l.Time) {
+		return fmt.Errorf("%w: year %d outside 1..9999", lenient.ErrTime, l.Year())
+	}
 	t.Time = l.Time
 	if !t.IsZero() {
 		t.Time = t.UTC()
 	}
 	return nil
+}
+
+// parseTime is lenient.ParseTime limited to the years UNIX seconds can be
+// written back for (1..9999), in UTC.
+func parseTime(s string) (time.Time, error) {
+	v, err := lenient.ParseTime(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if outOfRange(v) {
+		return time.Time{}, fmt.Errorf("%w: year %d outside 1..9999", lenient.ErrTime, v.Year())
+	}
+	return v.UTC(), nil
+}
+
+func outOfRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return y < 1 || y > 9999
 }
 
 // MarshalJSON writes "<UNIX seconds>" or null.
