@@ -17,18 +17,23 @@ import (
 // countingHook records how often each notification id arrived.
 type countingHook struct {
 	*httptest.Server
-	mu   sync.Mutex
-	seen map[string]int
+	mu      sync.Mutex
+	seen    map[string]int
+	arrived chan struct{} // one value per request, before it is answered
 }
 
 func newCountingHook(t *testing.T, delay time.Duration) *countingHook {
-	h := &countingHook{seen: map[string]int{}}
+	h := &countingHook{seen: map[string]int{}, arrived: make(chan struct{}, 1000)}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		var n dsgo.Notification
 		if err := json.Unmarshal(b, &n); err != nil {
 			w.WriteHeader(400)
 			return
+		}
+		select {
+		case h.arrived <- struct{}{}:
+		default:
 		}
 		time.Sleep(delay)
 		h.mu.Lock()
@@ -121,7 +126,11 @@ func TestRunDrainsInFlightAttempts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
-	time.Sleep(100 * time.Millisecond) // the attempt is now waiting on the hook
+	select {
+	case <-hook.arrived: // the attempt is now waiting on the hook
+	case <-time.After(10 * time.Second):
+		t.Fatal("no attempt started")
+	}
 	cancel()
 	select {
 	case err := <-done:

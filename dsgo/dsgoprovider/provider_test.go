@@ -45,7 +45,8 @@ type inbox struct {
 	*httptest.Server
 	mu     sync.Mutex
 	events []*dsgo.Event
-	status atomic.Int32 // when non-zero, answer this instead of handling
+	status atomic.Int32 // when non-zero, answer this instead of handling...
+	fails  atomic.Int32 // ...for this many more requests (when status is set)
 	hits   atomic.Int32
 	got    chan string
 }
@@ -66,7 +67,7 @@ func newInbox(t *testing.T, p *dsgotest.Provider) *inbox {
 	})
 	in.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		in.hits.Add(1)
-		if s := in.status.Load(); s != 0 {
+		if s := in.status.Load(); s != 0 && in.fails.Add(-1) >= 0 {
 			w.WriteHeader(int(s))
 			return
 		}
@@ -74,6 +75,12 @@ func newInbox(t *testing.T, p *dsgotest.Provider) *inbox {
 	}))
 	t.Cleanup(in.Close)
 	return in
+}
+
+// fail makes the next n requests answer status.
+func (in *inbox) fail(status, n int) {
+	in.fails.Store(int32(n))
+	in.status.Store(int32(status))
 }
 
 func (in *inbox) wait(t *testing.T) string {
@@ -311,21 +318,17 @@ func TestDispatcherRetriesThenDelivers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in.status.Store(503)
+	in.fail(503, 2) // two failures, then handled
 	ids, err := p.Publish(ctx, dsgo.Event{EventType: "Modified"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for in.hits.Load() < 2 {
-		time.Sleep(5 * time.Millisecond)
-	}
-	in.status.Store(0)
 	if got := in.wait(t); got != ids[0] {
 		t.Fatalf("got %s", got)
 	}
 	d := p.WaitDelivery(t, ids[0], 5*time.Second)
 	att, _ := p.Store().Attempts(ctx, ids[0])
-	if d.State != dsgoprovider.DeliveryDelivered || d.Attempts < 3 || len(att) != d.Attempts ||
+	if d.State != dsgoprovider.DeliveryDelivered || d.Attempts != 3 || len(att) != d.Attempts ||
 		att[0].StatusCode != 503 || att[len(att)-1].StatusCode != 200 {
 		t.Fatalf("delivery %+v attempts %+v", d, att)
 	}
@@ -337,14 +340,14 @@ func TestDispatcherRetriesThenDelivers(t *testing.T) {
 	}
 
 	// Permanent refusal: one attempt, failed, reported.
-	in.status.Store(400)
+	in.fail(400, 1000)
 	ids, _ = p.Publish(ctx, dsgo.Event{EventType: "Modified"})
 	d = p.WaitDelivery(t, ids[0], 5*time.Second)
 	if d.State != dsgoprovider.DeliveryFailed || d.Attempts != 1 || d.LastStatus != 400 {
 		t.Fatalf("400: %+v", d)
 	}
 	// Exhausted: 5 attempts (dsgotest's limit), failed, reported.
-	in.status.Store(500)
+	in.fail(500, 1000)
 	ids, _ = p.Publish(ctx, dsgo.Event{EventType: "Modified"})
 	d = p.WaitDelivery(t, ids[0], 5*time.Second)
 	if d.State != dsgoprovider.DeliveryFailed || d.Attempts != 5 {
@@ -366,7 +369,7 @@ func TestDispatcherStopsForInactiveSubscription(t *testing.T) {
 	p := dsgotest.NewProvider(t, dsgotest.WithPKI(sharedPKI(t)),
 		dsgotest.WithServerOptions(dsgoprovider.WithRetry(100, backoff.Constant(50*time.Millisecond))))
 	in := newInbox(t, p)
-	in.status.Store(503)
+	in.fail(503, 1000)
 	c := p.Client(t, p.Consumer(t, consumerID))
 	ctx := context.Background()
 	sub, err := c.Subscriptions.Create(ctx, dsgo.SubscriptionCreate{EventTypes: []string{"Modified"}, WebhookURL: in.URL})
