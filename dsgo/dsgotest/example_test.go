@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/notifykit/notifykit/dsgo"
 	"github.com/notifykit/notifykit/dsgo/dsgotest"
@@ -31,8 +32,13 @@ func TestWebhookAgainstProvider(t *testing.T) {
 	if _, err := c.Subscriptions.Test(context.Background(), sub.ID); err != nil {
 		t.Fatal(err)
 	}
-	if e := <-got; e.EventType != "Test" || e.Subject() != sub.ID {
-		t.Fatalf("%+v", e)
+	select {
+	case e := <-got:
+		if e.EventType != "Test" || e.Subject() != sub.ID {
+			t.Fatalf("%+v", e)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("test notification did not arrive")
 	}
 }
 
