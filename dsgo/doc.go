@@ -54,7 +54,9 @@
 // shared by the receiver and dsgoprovider: RS256 only, typ JWT, x5c chain
 // to a trusted root, iss == sub == client_id, aud == own ID as a string,
 // exactly 30 s between iat/nbf and exp, 10 s skew, jti replay cache.
-// Registry and trusted-list lookups plug in with WithPartyCheck.
+// Registry and trusted-list lookups plug in with WithPartyCheck. Several
+// instances behind a load balancer share issued tokens (WithTokenStore) and
+// the replay cache (WithReplayStore, any notifykit.DedupeStore).
 //
 // # Wire format
 //
@@ -72,7 +74,9 @@
 //     is (provider_id, notification id, event id): a provider retry after a
 //     partial failure redoes only the events that failed, and providers that
 //     reuse event ids across notifications are safe. Dedupe is in memory
-//     for 24 h by default (WithDedupe for a shared store, WithoutDedupe).
+//     for 24 h by default, at most 100,000 ids, kept as 128-bit hashes so
+//     the garbage collector does not rescan them (WithDedupe for a shared
+//     store, WithoutDedupe to turn it off).
 //   - The receiver answers 200 on success and for duplicates, 400 for an
 //     invalid notification or one addressed to another consumer_id, 401/403
 //     for authentication, 413 over the body limit (1 MiB), 500 when the
