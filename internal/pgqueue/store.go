@@ -1,0 +1,275 @@
+package pgqueue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/notifykit/notifykit/internal/pglisten"
+	"github.com/notifykit/notifykit/internal/pgmigrate"
+)
+
+// Config tunes a Store; the zero value is usable.
+type Config struct {
+	// Prefix names the tables (<prefix>_queues, <prefix>_messages) and the
+	// NOTIFY channel; default "comnorm". Letters, digits and _ only.
+	Prefix string
+	// MaxLength caps messages per queue (0: no limit).
+	MaxLength int
+	// FallbackPoll bounds how long a waiting Peek trusts notifications
+	// alone before it re-queries; default 1s.
+	FallbackPoll time.Duration
+	// Logger and OnError receive listener connection problems.
+	Logger  *slog.Logger
+	OnError func(error)
+}
+
+// Queue is a stored queue.
+type Queue struct {
+	ID, Owner, Secret string
+	Created           time.Time
+}
+
+// Message is a stored message.
+type Message struct {
+	ID      string
+	Content []byte
+}
+
+// Store is the engine; safe for concurrent use by many instances.
+type Store struct {
+	pool     *pgxpool.Pool
+	t        tables
+	channel  string
+	cfg      Config
+	listener *pglisten.Listener
+}
+
+var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
+
+// Open migrates the schema, starts the wake-up listener and waits until it
+// listens. Close stops the listener; the pool stays the caller's.
+func Open(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
+	if cfg.Prefix == "" {
+		cfg.Prefix = "comnorm"
+	}
+	if !prefixRE.MatchString(cfg.Prefix) {
+		return nil, fmt.Errorf("pgqueue: invalid prefix %q", cfg.Prefix)
+	}
+	if cfg.FallbackPoll <= 0 {
+		cfg.FallbackPoll = time.Second
+	}
+	if cfg.MaxLength < 0 {
+		return nil, fmt.Errorf("pgqueue: negative MaxLength")
+	}
+	t := newTables(cfg.Prefix)
+	if _, err := pgmigrate.Apply(ctx, pool, "pgqueue:"+cfg.Prefix, t.migrations()); err != nil {
+		return nil, err
+	}
+	s := &Store{pool: pool, t: t, channel: cfg.Prefix + "_wakeup", cfg: cfg}
+	s.listener = pglisten.New(pool.Config().ConnConfig, s.channel, cfg.Logger, cfg.OnError)
+	if err := s.listener.WaitReady(ctx); err != nil {
+		_ = s.listener.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the listener.
+func (s *Store) Close() error { return s.listener.Close() }
+
+// CreateQueue stores q (Created is set by the database).
+func (s *Store) CreateQueue(ctx context.Context, q Queue) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.t.queues+` (id, owner, secret) VALUES ($1, $2, $3)`, q.ID, q.Owner, q.Secret)
+	if isUniqueViolation(err) {
+		return ErrQueueExists
+	}
+	if err != nil {
+		return fmt.Errorf("pgqueue: create queue: %w", err)
+	}
+	return nil
+}
+
+// GetQueue returns the queue id.
+func (s *Store) GetQueue(ctx context.Context, id string) (Queue, error) {
+	q := Queue{ID: id}
+	err := s.pool.QueryRow(ctx, `SELECT owner, secret, created FROM `+s.t.queues+` WHERE id = $1`, id).Scan(&q.Owner, &q.Secret, &q.Created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Queue{}, ErrQueueNotFound
+	}
+	if err != nil {
+		return Queue{}, fmt.Errorf("pgqueue: get queue: %w", err)
+	}
+	return q, nil
+}
+
+// DeleteQueue deletes the queue and its messages and wakes its waiters.
+func (s *Store) DeleteQueue(ctx context.Context, id string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM `+s.t.queues+` WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("pgqueue: delete queue: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrQueueNotFound
+		}
+		return pglisten.Notify(ctx, tx, s.channel, id)
+	})
+}
+
+// Post appends a message. The queue row lock orders concurrent posts to
+// one queue, so sequence order is commit order.
+func (s *Store) Post(ctx context.Context, queueID string, m Message) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var length int
+		err := tx.QueryRow(ctx, `UPDATE `+s.t.queues+` SET length = length + 1 WHERE id = $1 RETURNING length`, queueID).Scan(&length)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrQueueNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("pgqueue: post: %w", err)
+		}
+		if s.cfg.MaxLength > 0 && length > s.cfg.MaxLength {
+			return ErrQueueFull
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO `+s.t.messages+` (queue_id, id, content) VALUES ($1, $2, $3)`, queueID, m.ID, m.Content)
+		if isUniqueViolation(err) {
+			return ErrMessageExists
+		}
+		if err != nil {
+			return fmt.Errorf("pgqueue: post: %w", err)
+		}
+		return pglisten.Notify(ctx, tx, s.channel, queueID)
+	})
+}
+
+// Peek returns up to count messages from the head of the queue, oldest
+// first, without locking them. When the queue is empty and wait > 0 it
+// waits until a message arrives or wait elapses (then it returns an empty
+// slice and nil). ctx ending returns ctx's error.
+func (s *Store) Peek(ctx context.Context, queueID string, count int, wait time.Duration) ([]Message, error) {
+	if count < 1 {
+		count = 1
+	}
+	var woken <-chan struct{}
+	if wait > 0 {
+		// Subscribe before the first query: a post committed between the
+		// query and the wait still wakes us.
+		ch, unsubscribe := s.listener.Subscribe(queueID)
+		defer unsubscribe()
+		woken = ch
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		msgs, err := s.head(ctx, queueID, count)
+		if err != nil || len(msgs) > 0 {
+			return msgs, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return msgs, nil
+		}
+		timer := time.NewTimer(min(left, s.cfg.FallbackPoll))
+		select {
+		case <-woken:
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		}
+		timer.Stop()
+	}
+}
+
+// head reads the first count messages; the left join tells an empty queue
+// from a missing one in the same round trip.
+func (s *Store) head(ctx context.Context, queueID string, count int) ([]Message, error) {
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.content FROM `+s.t.queues+` q
+		LEFT JOIN LATERAL (SELECT id, content, seq FROM `+s.t.messages+`
+			WHERE queue_id = q.id ORDER BY seq LIMIT $2) m ON true
+		WHERE q.id = $1 ORDER BY m.seq`, queueID, count)
+	if err != nil {
+		return nil, fmt.Errorf("pgqueue: peek: %w", err)
+	}
+	defer rows.Close()
+	msgs := []Message{}
+	found := false
+	for rows.Next() {
+		found = true
+		var id *string
+		var content []byte
+		if err := rows.Scan(&id, &content); err != nil {
+			return nil, fmt.Errorf("pgqueue: peek: %w", err)
+		}
+		if id != nil {
+			msgs = append(msgs, Message{ID: *id, Content: content})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgqueue: peek: %w", err)
+	}
+	if !found {
+		return nil, ErrQueueNotFound
+	}
+	return msgs, nil
+}
+
+// DeleteMessage deletes one message and reports whether this call deleted
+// it; of concurrent deletes of one message exactly one reports true. An
+// unknown message in an existing queue is (false, nil); an unknown queue is
+// ErrQueueNotFound. The queue row is locked first, the order Post and
+// DeleteQueue use too, so the three never deadlock.
+func (s *Store) DeleteMessage(ctx context.Context, queueID, messageID string) (bool, error) {
+	var deleted bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM `+s.t.queues+` WHERE id = $1 FOR UPDATE`, queueID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrQueueNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("pgqueue: delete message: %w", err)
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM `+s.t.messages+` WHERE queue_id = $1 AND id = $2`, queueID, messageID)
+		if err != nil {
+			return fmt.Errorf("pgqueue: delete message: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		deleted = true
+		if _, err = tx.Exec(ctx, `UPDATE `+s.t.queues+` SET length = length - 1 WHERE id = $1`, queueID); err != nil {
+			return fmt.Errorf("pgqueue: delete message: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return deleted, nil
+}
+
+// Len reports the queue's length.
+func (s *Store) Len(ctx context.Context, queueID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT length FROM `+s.t.queues+` WHERE id = $1`, queueID).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrQueueNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("pgqueue: len: %w", err)
+	}
+	return n, nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}

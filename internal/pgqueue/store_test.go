@@ -1,0 +1,324 @@
+package pgqueue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/notifykit/notifykit/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+func openStore(t *testing.T, dsn string, cfg Config) *Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := Open(ctx, pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ids(msgs []Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = m.ID
+	}
+	return out
+}
+
+func TestQueueLifecycleFIFOAndErrors(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, pgtest.New(t).URL, Config{MaxLength: 3})
+	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p1", Secret: "s"}))
+	if err := s.CreateQueue(ctx, Queue{ID: "q", Owner: "p2", Secret: "x"}); !errors.Is(err, ErrQueueExists) {
+		t.Fatalf("duplicate queue: %v", err)
+	}
+	q, err := s.GetQueue(ctx, "q")
+	if err != nil || q.Owner != "p1" || q.Secret != "s" || q.Created.IsZero() {
+		t.Fatalf("GetQueue = %+v, %v", q, err)
+	}
+	if msgs, err := s.Peek(ctx, "q", 5, 0); err != nil || msgs == nil || len(msgs) != 0 {
+		t.Fatalf("empty peek = %#v, %v; want empty non-nil slice", msgs, err)
+	}
+	for i := range 3 {
+		must(t, s.Post(ctx, "q", Message{ID: fmt.Sprint("m", i), Content: []byte(fmt.Sprintf(`{"n":%d}`, i))}))
+	}
+	if err := s.Post(ctx, "q", Message{ID: "m3", Content: []byte(`{}`)}); !errors.Is(err, ErrQueueFull) {
+		t.Fatalf("post beyond MaxLength: %v", err)
+	}
+	msgs, err := s.Peek(ctx, "q", 2, 0)
+	if err != nil || fmt.Sprint(ids(msgs)) != "[m0 m1]" || string(msgs[1].Content) != `{"n":1}` {
+		t.Fatalf("peek 2 = %v %q, %v", ids(msgs), msgs, err)
+	}
+	// Peek does not lock: the same head again.
+	if msgs, _ := s.Peek(ctx, "q", 1, 0); fmt.Sprint(ids(msgs)) != "[m0]" {
+		t.Fatalf("second peek = %v", ids(msgs))
+	}
+	if ok, err := s.DeleteMessage(ctx, "q", "m0"); !ok || err != nil {
+		t.Fatalf("delete m0 = %v, %v", ok, err)
+	}
+	if ok, err := s.DeleteMessage(ctx, "q", "m0"); ok || err != nil {
+		t.Fatalf("second delete m0 = %v, %v; want false, nil", ok, err)
+	}
+	if _, err := s.DeleteMessage(ctx, "nope", "m0"); !errors.Is(err, ErrQueueNotFound) {
+		t.Fatalf("delete in unknown queue: %v", err)
+	}
+	if n, err := s.Len(ctx, "q"); n != 2 || err != nil {
+		t.Fatalf("Len = %d, %v", n, err)
+	}
+	if err := s.Post(ctx, "q", Message{ID: "m1", Content: []byte(`{}`)}); !errors.Is(err, ErrMessageExists) {
+		t.Fatalf("duplicate message id: %v", err)
+	}
+	if n, _ := s.Len(ctx, "q"); n != 2 {
+		t.Fatalf("Len after a refused post = %d, want 2", n)
+	}
+	must(t, s.Post(ctx, "q", Message{ID: "m0", Content: []byte(`{}`)})) // room again; id reusable after delete
+	if msgs, _ := s.Peek(ctx, "q", 10, 0); fmt.Sprint(ids(msgs)) != "[m1 m2 m0]" {
+		t.Fatalf("peek after re-post = %v", ids(msgs))
+	}
+	if _, err := s.Peek(ctx, "nope", 1, 0); !errors.Is(err, ErrQueueNotFound) {
+		t.Fatalf("peek unknown queue: %v", err)
+	}
+	if err := s.Post(ctx, "nope", Message{ID: "x", Content: []byte(`{}`)}); !errors.Is(err, ErrQueueNotFound) {
+		t.Fatalf("post to unknown queue: %v", err)
+	}
+	must(t, s.DeleteQueue(ctx, "q"))
+	if err := s.DeleteQueue(ctx, "q"); !errors.Is(err, ErrQueueNotFound) {
+		t.Fatalf("second delete queue: %v", err)
+	}
+	if _, err := s.GetQueue(ctx, "q"); !errors.Is(err, ErrQueueNotFound) {
+		t.Fatalf("get deleted queue: %v", err)
+	}
+}
+
+// A long poll on instance A returns as soon as instance B commits a post:
+// the fallback poll is set far beyond the test's bound, so only NOTIFY can
+// have woken it.
+func TestLongPollWakesAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.New(t).URL
+	a := openStore(t, dsn, Config{FallbackPoll: time.Minute})
+	b := openStore(t, dsn, Config{FallbackPoll: time.Minute})
+	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_ = b.Post(ctx, "q", Message{ID: "m", Content: []byte(`{}`)})
+	}()
+	start := time.Now()
+	msgs, err := a.Peek(ctx, "q", 10, 10*time.Second)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("peek = %v, %v", ids(msgs), err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("woken after %v; NOTIFY did not wake the other instance", d)
+	}
+}
+
+// A message that arrives without a notification (here: inserted behind the
+// store's back) is still found by the bounded fallback poll.
+func TestFallbackPollFindsUnnotifiedMessages(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, pgtest.New(t).URL, Config{FallbackPoll: 100 * time.Millisecond})
+	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	go func() {
+		time.Sleep(150 * time.Millisecond)
+		_, _ = s.pool.Exec(ctx, `INSERT INTO comnorm_messages (queue_id, id, content) VALUES ('q', 'm', '{}')`)
+	}()
+	start := time.Now()
+	msgs, err := s.Peek(ctx, "q", 1, 10*time.Second)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("peek = %v, %v", ids(msgs), err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("found after %v", d)
+	}
+}
+
+func TestPeekWaitTimesOutEmptyAndHonoursContext(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, pgtest.New(t).URL, Config{FallbackPoll: 50 * time.Millisecond})
+	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	start := time.Now()
+	msgs, err := s.Peek(ctx, "q", 1, 300*time.Millisecond)
+	if err != nil || len(msgs) != 0 {
+		t.Fatalf("peek = %v, %v", ids(msgs), err)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("waited %v, want ~300ms", d)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.Peek(cctx, "q", 1, 10*time.Second); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled peek: %v", err)
+	}
+}
+
+func TestDeleteQueueWakesWaitersWithNotFound(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.New(t).URL
+	a := openStore(t, dsn, Config{FallbackPoll: time.Minute})
+	b := openStore(t, dsn, Config{FallbackPoll: time.Minute})
+	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_ = b.DeleteQueue(ctx, "q")
+	}()
+	start := time.Now()
+	if _, err := a.Peek(ctx, "q", 1, 10*time.Second); !errors.Is(err, ErrQueueNotFound) {
+		t.Fatalf("peek on deleted queue: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("woken after %v", d)
+	}
+}
+
+// Posts alternating between two instances keep their order.
+func TestFIFOAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.New(t).URL
+	inst := []*Store{openStore(t, dsn, Config{}), openStore(t, dsn, Config{})}
+	must(t, inst[0].CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	var want []string
+	for i := range 40 {
+		id := fmt.Sprintf("m%02d", i)
+		want = append(want, id)
+		must(t, inst[i%2].Post(ctx, "q", Message{ID: id, Content: []byte(`{}`)}))
+	}
+	msgs, err := inst[1].Peek(ctx, "q", 100, 0)
+	must(t, err)
+	if fmt.Sprint(ids(msgs)) != fmt.Sprint(want) {
+		t.Fatalf("order = %v\nwant    %v", ids(msgs), want)
+	}
+}
+
+// Senders and consumers spread over two instances: every message is
+// delivered and deleted exactly once, although both consumers peek the
+// same head (peek does not lock) and race to delete.
+func TestTwoInstancesEveryMessageDeletedExactlyOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	dsn := pgtest.New(t).URL
+	inst := []*Store{openStore(t, dsn, Config{}), openStore(t, dsn, Config{})}
+	must(t, inst[0].CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	const senders, perSender = 4, 250
+	const total = senders * perSender
+
+	var mu sync.Mutex
+	deletes := map[string]int{}
+	done := make(chan struct{})
+	var consumers sync.WaitGroup
+	errs := make(chan error, 16)
+	for c := range 2 {
+		s := inst[c]
+		consumers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				msgs, err := s.Peek(ctx, "q", 10, 200*time.Millisecond)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, m := range msgs {
+					ok, err := s.DeleteMessage(ctx, "q", m.ID)
+					if err != nil {
+						errs <- err
+						return
+					}
+					if ok {
+						mu.Lock()
+						deletes[m.ID]++
+						n := len(deletes)
+						mu.Unlock()
+						if n == total {
+							close(done)
+						}
+					}
+				}
+			}
+		})
+	}
+	var sendersWG sync.WaitGroup
+	for w := range senders {
+		sendersWG.Go(func() {
+			for i := range perSender {
+				if err := inst[(w+i)%2].Post(ctx, "q", Message{ID: fmt.Sprintf("w%d-%d", w, i), Content: []byte(`{}`)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	sendersWG.Wait()
+	select {
+	case <-done:
+	case err := <-errs:
+		t.Fatal(err)
+	case <-ctx.Done():
+		t.Fatalf("only %d of %d messages deleted", len(deletes), total)
+	}
+	consumers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for id, n := range deletes {
+		if n != 1 {
+			t.Errorf("%s deleted %d times", id, n)
+		}
+	}
+	if n, err := inst[0].Len(ctx, "q"); n != 0 || err != nil {
+		t.Fatalf("Len after all deletes = %d, %v", n, err)
+	}
+}
+
+// The database crashes under a running store: calls work again after it
+// restarts, with no new Store, and the committed message survived.
+func TestRecoversFromDatabaseCrash(t *testing.T) {
+	ctx := context.Background()
+	srv := pgtest.NewServer(t)
+	s := openStore(t, srv.URL, Config{FallbackPoll: 200 * time.Millisecond})
+	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	must(t, s.Post(ctx, "q", Message{ID: "before", Content: []byte(`{}`)}))
+	must(t, srv.Kill())
+	must(t, srv.Start(ctx))
+	// The pool discards dead connections as they fail.
+	deadline := time.Now().Add(15 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = s.Post(ctx, "q", Message{ID: "after", Content: []byte(`{}`)}); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	must(t, err)
+	msgs, err := s.Peek(ctx, "q", 10, 0)
+	if err != nil || fmt.Sprint(ids(msgs)) != "[before after]" {
+		t.Fatalf("after crash: %v, %v", ids(msgs), err)
+	}
+}
