@@ -12,9 +12,9 @@ import (
 // InstallHint is what a skipped test tells the developer to run.
 const InstallHint = "apt-get install -y postgresql"
 
-// errNoBinaries reports that neither PATH nor the Debian layout has initdb
+// ErrNoBinaries reports that neither PATH nor the Debian layout has initdb
 // and postgres.
-var errNoBinaries = errors.New("pgtest: PostgreSQL binaries (initdb, postgres) not found in PATH or /usr/lib/postgresql/*/bin; install with: " + InstallHint)
+var ErrNoBinaries = errors.New("pgtest: PostgreSQL binaries (initdb, postgres) not found in PATH or /usr/lib/postgresql/*/bin; install with: " + InstallHint)
 
 // findBinDir returns the directory holding both initdb and postgres. Debian
 // keeps them out of PATH (only wrappers are there), so its versioned
@@ -33,7 +33,7 @@ func findBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", errNoBinaries
+	return "", ErrNoBinaries
 }
 
 // version extracts N from /usr/lib/postgresql/N/bin so that 15 sorts above 9.

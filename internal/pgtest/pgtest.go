@@ -112,7 +112,7 @@ func sharedServer(ctx context.Context) (*Server, error) {
 // demands brokers; any other failure is a real failure.
 func skipOrFatal(t testing.TB, err error) {
 	t.Helper()
-	if errors.Is(err, errNoBinaries) && os.Getenv("NOTIFYKIT_REQUIRE_BROKERS") != "1" {
+	if errors.Is(err, ErrNoBinaries) && os.Getenv("NOTIFYKIT_REQUIRE_BROKERS") != "1" {
 		t.Skipf("%v", err)
 	}
 	t.Fatal(err)
