@@ -155,8 +155,10 @@ func (l *Listener) session(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{l.channel}.Sanitize()); err != nil {
 		return err
 	}
-	l.setUp(true)
+	// Wake before reporting ready, so that a caller that subscribes after
+	// WaitReady sees no spurious wake-up from the first connect.
 	l.wakeAll()
+	l.setUp(true)
 	for {
 		wctx, cancel := context.WithTimeout(ctx, l.idle)
 		n, err := conn.WaitForNotification(wctx)
