@@ -195,6 +195,11 @@ func (l *Listener) setUp(up bool) {
 	}
 }
 
+// Wake wakes key's local subscribers now, without the round trip through
+// the database; writers call it after their commit so that waiters on
+// their own instance react at once (the NOTIFY still reaches the others).
+func (l *Listener) Wake(key string) { l.wake(key) }
+
 func (l *Listener) wake(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

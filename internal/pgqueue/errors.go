@@ -9,6 +9,8 @@ var (
 	ErrQueueExists = errors.New("pgqueue: queue already exists")
 	// ErrMessageExists reports a message id already in the queue.
 	ErrMessageExists = errors.New("pgqueue: message already exists")
+	// ErrTooManyQueues reports an owner at its queue limit.
+	ErrTooManyQueues = errors.New("pgqueue: too many queues for owner")
 	// ErrQueueFull reports a queue at its length limit.
 	ErrQueueFull = errors.New("pgqueue: queue full")
 )

@@ -21,8 +21,6 @@ type Config struct {
 	// Prefix names the tables (<prefix>_queues, <prefix>_messages) and the
 	// NOTIFY channel; default "comnorm". Letters, digits and _ only.
 	Prefix string
-	// MaxLength caps messages per queue (0: no limit).
-	MaxLength int
 	// FallbackPoll bounds how long a waiting Peek trusts notifications
 	// alone before it re-queries; default 1s.
 	FallbackPoll time.Duration
@@ -31,16 +29,19 @@ type Config struct {
 	OnError func(error)
 }
 
-// Queue is a stored queue.
+// Queue is a stored queue. Secret is opaque bytes (comnorm stores a hash
+// of the notification secret, never the secret).
 type Queue struct {
-	ID, Owner, Secret string
-	Created           time.Time
+	ID, Owner string
+	Secret    []byte
+	Created   time.Time // zero: the database's now()
 }
 
 // Message is a stored message.
 type Message struct {
 	ID      string
 	Content []byte
+	Created time.Time // zero: the database's now()
 }
 
 // Store is the engine; safe for concurrent use by many instances.
@@ -66,9 +67,6 @@ func Open(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if cfg.FallbackPoll <= 0 {
 		cfg.FallbackPoll = time.Second
 	}
-	if cfg.MaxLength < 0 {
-		return nil, fmt.Errorf("pgqueue: negative MaxLength")
-	}
 	t := newTables(cfg.Prefix)
 	if _, err := pgmigrate.Apply(ctx, pool, "pgqueue:"+cfg.Prefix, t.migrations()); err != nil {
 		return nil, err
@@ -85,16 +83,43 @@ func Open(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 // Close stops the listener.
 func (s *Store) Close() error { return s.listener.Close() }
 
-// CreateQueue stores q (Created is set by the database).
-func (s *Store) CreateQueue(ctx context.Context, q Queue) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.t.queues+` (id, owner, secret) VALUES ($1, $2, $3)`, q.ID, q.Owner, q.Secret)
+// CreateQueue stores q unless its owner has maxPerOwner queues already
+// (ErrTooManyQueues; <= 0: no limit). A transaction-level advisory lock on
+// the owner makes the count exact across instances.
+func (s *Store) CreateQueue(ctx context.Context, q Queue, maxPerOwner int) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if maxPerOwner > 0 {
+			// Two statements: the count needs a snapshot taken after the
+			// lock, or it misses the queue the previous holder committed.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, q.Owner); err != nil {
+				return fmt.Errorf("pgqueue: create queue: %w", err)
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+s.t.queues+` WHERE owner = $1`, q.Owner).Scan(&n); err != nil {
+				return fmt.Errorf("pgqueue: create queue: %w", err)
+			}
+			if n >= maxPerOwner {
+				return ErrTooManyQueues
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO `+s.t.queues+` (id, owner, secret, created)
+			VALUES ($1, $2, $3, COALESCE($4, now()))`, q.ID, q.Owner, q.Secret, nullTime(q.Created))
+		return err
+	})
 	if isUniqueViolation(err) {
 		return ErrQueueExists
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrTooManyQueues) {
 		return fmt.Errorf("pgqueue: create queue: %w", err)
 	}
-	return nil
+	return err
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // GetQueue returns the queue id.
@@ -112,7 +137,7 @@ func (s *Store) GetQueue(ctx context.Context, id string) (Queue, error) {
 
 // DeleteQueue deletes the queue and its messages and wakes its waiters.
 func (s *Store) DeleteQueue(ctx context.Context, id string) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM `+s.t.queues+` WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("pgqueue: delete queue: %w", err)
@@ -122,12 +147,18 @@ func (s *Store) DeleteQueue(ctx context.Context, id string) error {
 		}
 		return pglisten.Notify(ctx, tx, s.channel, id)
 	})
+	if err == nil {
+		s.listener.Wake(id)
+	}
+	return err
 }
 
-// Post appends a message. The queue row lock orders concurrent posts to
-// one queue, so sequence order is commit order.
-func (s *Store) Post(ctx context.Context, queueID string, m Message) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+// Post appends a message unless the queue holds maxMessages already
+// (ErrQueueFull; <= 0: no limit). The queue row lock orders concurrent
+// posts to one queue, so sequence order is commit order. It returns after
+// the commit, so the message is durable.
+func (s *Store) Post(ctx context.Context, queueID string, m Message, maxMessages int) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var length int
 		err := tx.QueryRow(ctx, `UPDATE `+s.t.queues+` SET length = length + 1 WHERE id = $1 RETURNING length`, queueID).Scan(&length)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -136,10 +167,11 @@ func (s *Store) Post(ctx context.Context, queueID string, m Message) error {
 		if err != nil {
 			return fmt.Errorf("pgqueue: post: %w", err)
 		}
-		if s.cfg.MaxLength > 0 && length > s.cfg.MaxLength {
+		if maxMessages > 0 && length > maxMessages {
 			return ErrQueueFull
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO `+s.t.messages+` (queue_id, id, content) VALUES ($1, $2, $3)`, queueID, m.ID, m.Content)
+		_, err = tx.Exec(ctx, `INSERT INTO `+s.t.messages+` (queue_id, id, content, created)
+			VALUES ($1, $2, $3, COALESCE($4, now()))`, queueID, m.ID, m.Content, nullTime(m.Created))
 		if isUniqueViolation(err) {
 			return ErrMessageExists
 		}
@@ -148,6 +180,17 @@ func (s *Store) Post(ctx context.Context, queueID string, m Message) error {
 		}
 		return pglisten.Notify(ctx, tx, s.channel, queueID)
 	})
+	if err == nil {
+		s.listener.Wake(queueID)
+	}
+	return err
+}
+
+// Subscribe returns a channel woken after every Post to queueID and its
+// DeleteQueue, on any instance, and on every listener reconnect (when
+// notifications may have been lost); coalesced, possibly spurious.
+func (s *Store) Subscribe(queueID string) (<-chan struct{}, func()) {
+	return s.listener.Subscribe(queueID)
 }
 
 // Peek returns up to count messages from the head of the queue, oldest
@@ -191,8 +234,8 @@ func (s *Store) Peek(ctx context.Context, queueID string, count int, wait time.D
 // head reads the first count messages; the left join tells an empty queue
 // from a missing one in the same round trip.
 func (s *Store) head(ctx context.Context, queueID string, count int) ([]Message, error) {
-	rows, err := s.pool.Query(ctx, `SELECT m.id, m.content FROM `+s.t.queues+` q
-		LEFT JOIN LATERAL (SELECT id, content, seq FROM `+s.t.messages+`
+	rows, err := s.pool.Query(ctx, `SELECT m.id, m.content, m.created FROM `+s.t.queues+` q
+		LEFT JOIN LATERAL (SELECT id, content, created, seq FROM `+s.t.messages+`
 			WHERE queue_id = q.id ORDER BY seq LIMIT $2) m ON true
 		WHERE q.id = $1 ORDER BY m.seq`, queueID, count)
 	if err != nil {
@@ -205,11 +248,12 @@ func (s *Store) head(ctx context.Context, queueID string, count int) ([]Message,
 		found = true
 		var id *string
 		var content []byte
-		if err := rows.Scan(&id, &content); err != nil {
+		var created *time.Time
+		if err := rows.Scan(&id, &content, &created); err != nil {
 			return nil, fmt.Errorf("pgqueue: peek: %w", err)
 		}
 		if id != nil {
-			msgs = append(msgs, Message{ID: *id, Content: content})
+			msgs = append(msgs, Message{ID: *id, Content: content, Created: *created})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -50,22 +50,22 @@ func ids(msgs []Message) []string {
 
 func TestQueueLifecycleFIFOAndErrors(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t, pgtest.New(t).URL, Config{MaxLength: 3})
-	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p1", Secret: "s"}))
-	if err := s.CreateQueue(ctx, Queue{ID: "q", Owner: "p2", Secret: "x"}); !errors.Is(err, ErrQueueExists) {
+	s := openStore(t, pgtest.New(t).URL, Config{})
+	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p1", Secret: []byte("s")}, 0))
+	if err := s.CreateQueue(ctx, Queue{ID: "q", Owner: "p2", Secret: []byte("x")}, 0); !errors.Is(err, ErrQueueExists) {
 		t.Fatalf("duplicate queue: %v", err)
 	}
 	q, err := s.GetQueue(ctx, "q")
-	if err != nil || q.Owner != "p1" || q.Secret != "s" || q.Created.IsZero() {
+	if err != nil || q.Owner != "p1" || string(q.Secret) != "s" || q.Created.IsZero() {
 		t.Fatalf("GetQueue = %+v, %v", q, err)
 	}
 	if msgs, err := s.Peek(ctx, "q", 5, 0); err != nil || msgs == nil || len(msgs) != 0 {
 		t.Fatalf("empty peek = %#v, %v; want empty non-nil slice", msgs, err)
 	}
 	for i := range 3 {
-		must(t, s.Post(ctx, "q", Message{ID: fmt.Sprint("m", i), Content: []byte(fmt.Sprintf(`{"n":%d}`, i))}))
+		must(t, s.Post(ctx, "q", Message{ID: fmt.Sprint("m", i), Content: []byte(fmt.Sprintf(`{"n":%d}`, i))}, 3))
 	}
-	if err := s.Post(ctx, "q", Message{ID: "m3", Content: []byte(`{}`)}); !errors.Is(err, ErrQueueFull) {
+	if err := s.Post(ctx, "q", Message{ID: "m3", Content: []byte(`{}`)}, 3); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("post beyond MaxLength: %v", err)
 	}
 	msgs, err := s.Peek(ctx, "q", 2, 0)
@@ -88,20 +88,20 @@ func TestQueueLifecycleFIFOAndErrors(t *testing.T) {
 	if n, err := s.Len(ctx, "q"); n != 2 || err != nil {
 		t.Fatalf("Len = %d, %v", n, err)
 	}
-	if err := s.Post(ctx, "q", Message{ID: "m1", Content: []byte(`{}`)}); !errors.Is(err, ErrMessageExists) {
+	if err := s.Post(ctx, "q", Message{ID: "m1", Content: []byte(`{}`)}, 3); !errors.Is(err, ErrMessageExists) {
 		t.Fatalf("duplicate message id: %v", err)
 	}
 	if n, _ := s.Len(ctx, "q"); n != 2 {
 		t.Fatalf("Len after a refused post = %d, want 2", n)
 	}
-	must(t, s.Post(ctx, "q", Message{ID: "m0", Content: []byte(`{}`)})) // room again; id reusable after delete
+	must(t, s.Post(ctx, "q", Message{ID: "m0", Content: []byte(`{}`)}, 3)) // room again; id reusable after delete
 	if msgs, _ := s.Peek(ctx, "q", 10, 0); fmt.Sprint(ids(msgs)) != "[m1 m2 m0]" {
 		t.Fatalf("peek after re-post = %v", ids(msgs))
 	}
 	if _, err := s.Peek(ctx, "nope", 1, 0); !errors.Is(err, ErrQueueNotFound) {
 		t.Fatalf("peek unknown queue: %v", err)
 	}
-	if err := s.Post(ctx, "nope", Message{ID: "x", Content: []byte(`{}`)}); !errors.Is(err, ErrQueueNotFound) {
+	if err := s.Post(ctx, "nope", Message{ID: "x", Content: []byte(`{}`)}, 3); !errors.Is(err, ErrQueueNotFound) {
 		t.Fatalf("post to unknown queue: %v", err)
 	}
 	must(t, s.DeleteQueue(ctx, "q"))
@@ -121,10 +121,10 @@ func TestLongPollWakesAcrossInstances(t *testing.T) {
 	dsn := pgtest.New(t).URL
 	a := openStore(t, dsn, Config{FallbackPoll: time.Minute})
 	b := openStore(t, dsn, Config{FallbackPoll: time.Minute})
-	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
 	go func() {
 		time.Sleep(200 * time.Millisecond)
-		_ = b.Post(ctx, "q", Message{ID: "m", Content: []byte(`{}`)})
+		_ = b.Post(ctx, "q", Message{ID: "m", Content: []byte(`{}`)}, 0)
 	}()
 	start := time.Now()
 	msgs, err := a.Peek(ctx, "q", 10, 10*time.Second)
@@ -141,10 +141,13 @@ func TestLongPollWakesAcrossInstances(t *testing.T) {
 func TestFallbackPollFindsUnnotifiedMessages(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, pgtest.New(t).URL, Config{FallbackPoll: 100 * time.Millisecond})
-	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
 	go func() {
 		time.Sleep(150 * time.Millisecond)
-		_, _ = s.pool.Exec(ctx, `INSERT INTO comnorm_messages (queue_id, id, content) VALUES ('q', 'm', '{}')`)
+		_, err := s.pool.Exec(ctx, `INSERT INTO comnorm_messages (queue_id, id, content, created) VALUES ('q', 'm', '{}', now())`)
+		if err != nil {
+			t.Error(err)
+		}
 	}()
 	start := time.Now()
 	msgs, err := s.Peek(ctx, "q", 1, 10*time.Second)
@@ -159,7 +162,7 @@ func TestFallbackPollFindsUnnotifiedMessages(t *testing.T) {
 func TestPeekWaitTimesOutEmptyAndHonoursContext(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, pgtest.New(t).URL, Config{FallbackPoll: 50 * time.Millisecond})
-	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
 	start := time.Now()
 	msgs, err := s.Peek(ctx, "q", 1, 300*time.Millisecond)
 	if err != nil || len(msgs) != 0 {
@@ -180,7 +183,7 @@ func TestDeleteQueueWakesWaitersWithNotFound(t *testing.T) {
 	dsn := pgtest.New(t).URL
 	a := openStore(t, dsn, Config{FallbackPoll: time.Minute})
 	b := openStore(t, dsn, Config{FallbackPoll: time.Minute})
-	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
 	go func() {
 		time.Sleep(200 * time.Millisecond)
 		_ = b.DeleteQueue(ctx, "q")
@@ -199,12 +202,12 @@ func TestFIFOAcrossInstances(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.New(t).URL
 	inst := []*Store{openStore(t, dsn, Config{}), openStore(t, dsn, Config{})}
-	must(t, inst[0].CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	must(t, inst[0].CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
 	var want []string
 	for i := range 40 {
 		id := fmt.Sprintf("m%02d", i)
 		want = append(want, id)
-		must(t, inst[i%2].Post(ctx, "q", Message{ID: id, Content: []byte(`{}`)}))
+		must(t, inst[i%2].Post(ctx, "q", Message{ID: id, Content: []byte(`{}`)}, 0))
 	}
 	msgs, err := inst[1].Peek(ctx, "q", 100, 0)
 	must(t, err)
@@ -221,7 +224,7 @@ func TestTwoInstancesEveryMessageDeletedExactlyOnce(t *testing.T) {
 	defer cancel()
 	dsn := pgtest.New(t).URL
 	inst := []*Store{openStore(t, dsn, Config{}), openStore(t, dsn, Config{})}
-	must(t, inst[0].CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
+	must(t, inst[0].CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
 	const senders, perSender = 4, 250
 	const total = senders * perSender
 
@@ -267,7 +270,7 @@ func TestTwoInstancesEveryMessageDeletedExactlyOnce(t *testing.T) {
 	for w := range senders {
 		sendersWG.Go(func() {
 			for i := range perSender {
-				if err := inst[(w+i)%2].Post(ctx, "q", Message{ID: fmt.Sprintf("w%d-%d", w, i), Content: []byte(`{}`)}); err != nil {
+				if err := inst[(w+i)%2].Post(ctx, "q", Message{ID: fmt.Sprintf("w%d-%d", w, i), Content: []byte(`{}`)}, 0); err != nil {
 					errs <- err
 					return
 				}
@@ -303,15 +306,15 @@ func TestRecoversFromDatabaseCrash(t *testing.T) {
 	ctx := context.Background()
 	srv := pgtest.NewServer(t)
 	s := openStore(t, srv.URL, Config{FallbackPoll: 200 * time.Millisecond})
-	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: "s"}))
-	must(t, s.Post(ctx, "q", Message{ID: "before", Content: []byte(`{}`)}))
+	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
+	must(t, s.Post(ctx, "q", Message{ID: "before", Content: []byte(`{}`)}, 0))
 	must(t, srv.Kill())
 	must(t, srv.Start(ctx))
 	// The pool discards dead connections as they fail.
 	deadline := time.Now().Add(15 * time.Second)
 	var err error
 	for time.Now().Before(deadline) {
-		if err = s.Post(ctx, "q", Message{ID: "after", Content: []byte(`{}`)}); err == nil {
+		if err = s.Post(ctx, "q", Message{ID: "after", Content: []byte(`{}`)}, 0); err == nil {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -320,5 +323,61 @@ func TestRecoversFromDatabaseCrash(t *testing.T) {
 	msgs, err := s.Peek(ctx, "q", 10, 0)
 	if err != nil || fmt.Sprint(ids(msgs)) != "[before after]" {
 		t.Fatalf("after crash: %v, %v", ids(msgs), err)
+	}
+}
+
+// The per-owner queue limit holds when instances create queues for one
+// owner at the same time.
+func TestOwnerQueueLimitAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.New(t).URL
+	inst := []*Store{openStore(t, dsn, Config{}), openStore(t, dsn, Config{})}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created, refused := 0, 0
+	for i := range 12 {
+		wg.Go(func() {
+			err := inst[i%2].CreateQueue(ctx, Queue{ID: fmt.Sprint("q", i), Owner: "p", Secret: []byte("s")}, 5)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				created++
+			case errors.Is(err, ErrTooManyQueues):
+				refused++
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if created != 5 || refused != 7 {
+		t.Fatalf("created %d, refused %d; want 5 and 7", created, refused)
+	}
+	must(t, inst[0].CreateQueue(ctx, Queue{ID: "other", Owner: "p2", Secret: []byte("s")}, 5))
+}
+
+// Subscribe wakes on posts from either instance; the poster's own instance
+// is woken without waiting for the NOTIFY round trip.
+func TestSubscribeWakesOnPosts(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.New(t).URL
+	a, b := openStore(t, dsn, Config{}), openStore(t, dsn, Config{})
+	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
+	chA, unA := a.Subscribe("q")
+	defer unA()
+	chB, unB := b.Subscribe("q")
+	defer unB()
+	must(t, b.Post(ctx, "q", Message{ID: "m", Content: []byte(`{}`)}, 0))
+	for name, ch := range map[string]<-chan struct{}{"a": chA, "b": chB} {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("instance %s not woken", name)
+		}
+	}
+	msgs, err := a.Peek(ctx, "q", 1, 0)
+	if err != nil || len(msgs) != 1 || msgs[0].Created.IsZero() {
+		t.Fatalf("peek = %+v, %v", msgs, err)
 	}
 }

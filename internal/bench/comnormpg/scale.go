@@ -88,7 +88,7 @@ func (b *Bench) Rate(ctx context.Context, n int) (float64, error) {
 		inst[i] = s
 	}
 	for q := range b.cfg.Queues {
-		if err := inst[0].CreateQueue(ctx, pgqueue.Queue{ID: fmt.Sprint("q", q), Owner: "bench", Secret: "s"}); err != nil {
+		if err := inst[0].CreateQueue(ctx, pgqueue.Queue{ID: fmt.Sprint("q", q), Owner: "bench", Secret: []byte("s")}, 0); err != nil {
 			return 0, err
 		}
 	}
@@ -110,7 +110,7 @@ func (b *Bench) run(ctx context.Context, inst []*pgqueue.Store) (float64, error)
 		sender, consumer := inst[q%len(inst)], inst[(q+1)%len(inst)]
 		wg.Go(func() {
 			for i := range b.cfg.Messages {
-				if err := sender.Post(ctx, queue, pgqueue.Message{ID: fmt.Sprint(i), Content: body}); err != nil {
+				if err := sender.Post(ctx, queue, pgqueue.Message{ID: fmt.Sprint(i), Content: body}, 0); err != nil {
 					cancel(err)
 					return
 				}
