@@ -1,0 +1,54 @@
+// Package comnormtest runs a real ComNorm-compatible server (comnormserver
+// with its in-memory store) inside a test, so code using package comnorm can
+// be tested end to end without the hosted service.
+//
+//	srv := comnormtest.NewServer(t)
+//	c, _ := comnorm.NewClient(srv.PartnerKey, comnorm.WithBaseURL(srv.URL))
+package comnormtest
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/notifykit/notifykit/comnorm/comnormserver"
+)
+
+// DefaultPartnerKey is the partner key NewServer accepts.
+const DefaultPartnerKey = "comnormtest-partner-key-0001"
+
+// Server is a running test server.
+type Server struct {
+	// URL is the base URL to pass to comnorm.WithBaseURL, ending in "/api".
+	URL string
+	// PartnerKey is a valid partner key.
+	PartnerKey string
+	// Handler is the server itself, for tests that need Close.
+	Handler *comnormserver.Server
+	// Store is the in-memory store behind it.
+	Store *comnormserver.MemoryStore
+	// HTTP is the underlying httptest server.
+	HTTP *httptest.Server
+}
+
+// NewServer starts a server with the in-memory store and one partner
+// (DefaultPartnerKey) and stops it when the test ends. Options are passed to
+// comnormserver.New (for example WithLimits or WithEmptyPollOK).
+func NewServer(t testing.TB, opts ...comnormserver.Option) *Server {
+	t.Helper()
+	keys, err := comnormserver.NewStaticKeys(map[string]string{"test-partner": DefaultPartnerKey})
+	if err != nil {
+		t.Fatalf("comnormtest: %v", err)
+	}
+	store := comnormserver.NewMemoryStore()
+	h, err := comnormserver.New(store, keys, opts...)
+	if err != nil {
+		t.Fatalf("comnormtest: %v", err)
+	}
+	hs := httptest.NewServer(h)
+	t.Cleanup(func() {
+		h.Close()
+		hs.Close()
+		_ = store.Close()
+	})
+	return &Server{URL: hs.URL + "/api", PartnerKey: DefaultPartnerKey, Handler: h, Store: store, HTTP: hs}
+}
