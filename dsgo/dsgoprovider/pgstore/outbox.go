@@ -217,4 +217,3 @@ func nonNil(b []byte) []byte {
 	}
 	return b
 }
-

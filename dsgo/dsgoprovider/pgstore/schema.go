@@ -3,7 +3,7 @@ package pgstore
 import "github.com/jackc/pgx/v5"
 
 type tables struct {
-	subs, deliveries, attempts string
+	subs, deliveries, attempts                     string
 	subsConsumer, due, subDeliveries, attemptsByID string
 }
 
