@@ -154,36 +154,40 @@ func (s *Store) DeleteQueue(ctx context.Context, id string) error {
 }
 
 // Post appends a message unless the queue holds maxMessages already
-// (ErrQueueFull; <= 0: no limit). The queue row lock orders concurrent
-// posts to one queue, so sequence order is commit order. It returns after
-// the commit, so the message is durable.
+// (ErrQueueFull; <= 0: no limit). It returns after the commit, so the
+// message is durable.
+//
+// One statement, one round trip: the conditional UPDATE locks the queue
+// row (so posts to one queue commit in sequence order: FIFO across
+// instances) and counts the message, the INSERT only runs when the UPDATE
+// matched, and the NOTIFY only when the INSERT did. A duplicate id fails
+// the whole statement, so the count is never off.
 func (s *Store) Post(ctx context.Context, queueID string, m Message, maxMessages int) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var length int
-		err := tx.QueryRow(ctx, `UPDATE `+s.t.queues+` SET length = length + 1 WHERE id = $1 RETURNING length`, queueID).Scan(&length)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrQueueNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("pgqueue: post: %w", err)
-		}
-		if maxMessages > 0 && length > maxMessages {
-			return ErrQueueFull
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO `+s.t.messages+` (queue_id, id, content, created)
-			VALUES ($1, $2, $3, COALESCE($4, now()))`, queueID, m.ID, m.Content, nullTime(m.Created))
-		if isUniqueViolation(err) {
-			return ErrMessageExists
-		}
-		if err != nil {
-			return fmt.Errorf("pgqueue: post: %w", err)
-		}
-		return pglisten.Notify(ctx, tx, s.channel, queueID)
-	})
-	if err == nil {
-		s.listener.Wake(queueID)
+	var inserted int
+	err := s.pool.QueryRow(ctx, `WITH q AS (
+			UPDATE `+s.t.queues+` SET length = length + 1
+			WHERE id = $1 AND ($5::int <= 0 OR length < $5::int) RETURNING id),
+		ins AS (
+			INSERT INTO `+s.t.messages+` (queue_id, id, content, created)
+			SELECT q.id, $2, $3, COALESCE($4, now()) FROM q RETURNING queue_id),
+		n AS (SELECT pg_notify($6, queue_id) FROM ins)
+		SELECT (SELECT count(*) FROM n)`,
+		queueID, m.ID, m.Content, nullTime(m.Created), maxMessages, s.channel).Scan(&inserted)
+	if isUniqueViolation(err) {
+		return ErrMessageExists
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("pgqueue: post: %w", err)
+	}
+	if inserted == 0 {
+		// Rare path: tell a missing queue from a full one.
+		if _, err := s.GetQueue(ctx, queueID); err != nil {
+			return err
+		}
+		return ErrQueueFull
+	}
+	s.listener.Wake(queueID)
+	return nil
 }
 
 // Subscribe returns a channel woken after every Post to queueID and its
@@ -268,34 +272,27 @@ func (s *Store) head(ctx context.Context, queueID string, count int) ([]Message,
 // DeleteMessage deletes one message and reports whether this call deleted
 // it; of concurrent deletes of one message exactly one reports true. An
 // unknown message in an existing queue is (false, nil); an unknown queue is
-// ErrQueueNotFound. The queue row is locked first, the order Post and
-// DeleteQueue use too, so the three never deadlock.
+// ErrQueueNotFound.
+//
+// One statement: the queue row is locked first (the order Post and
+// DeleteQueue use too, so they never deadlock), then the message is
+// deleted and the count decremented only if the delete found it.
 func (s *Store) DeleteMessage(ctx context.Context, queueID, messageID string) (bool, error) {
-	var deleted bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM `+s.t.queues+` WHERE id = $1 FOR UPDATE`, queueID).Scan(&one)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return ErrQueueNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("pgqueue: delete message: %w", err)
-		}
-		tag, err := tx.Exec(ctx, `DELETE FROM `+s.t.messages+` WHERE queue_id = $1 AND id = $2`, queueID, messageID)
-		if err != nil {
-			return fmt.Errorf("pgqueue: delete message: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return nil
-		}
-		deleted = true
-		if _, err = tx.Exec(ctx, `UPDATE `+s.t.queues+` SET length = length - 1 WHERE id = $1`, queueID); err != nil {
-			return fmt.Errorf("pgqueue: delete message: %w", err)
-		}
-		return nil
-	})
+	var queueExists, deleted bool
+	err := s.pool.QueryRow(ctx, `WITH q AS (
+			SELECT id FROM `+s.t.queues+` WHERE id = $1 FOR UPDATE),
+		d AS (
+			DELETE FROM `+s.t.messages+` m USING q
+			WHERE m.queue_id = q.id AND m.id = $2 RETURNING m.queue_id),
+		u AS (
+			UPDATE `+s.t.queues+` SET length = length - 1
+			WHERE id IN (SELECT queue_id FROM d) RETURNING id)
+		SELECT EXISTS (SELECT 1 FROM q), EXISTS (SELECT 1 FROM u)`, queueID, messageID).Scan(&queueExists, &deleted)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("pgqueue: delete message: %w", err)
+	}
+	if !queueExists {
+		return false, ErrQueueNotFound
 	}
 	return deleted, nil
 }

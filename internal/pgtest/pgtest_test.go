@@ -74,8 +74,17 @@ func TestServerKillKeepsCommittedData(t *testing.T) {
 	if _, err := c.Exec(ctx, "CREATE TABLE t (x int); INSERT INTO t VALUES (42)"); err != nil {
 		t.Fatal(err)
 	}
+	backends := childrenOf(srv.pid)
+	if len(backends) == 0 {
+		t.Fatal("no backend processes found under the postmaster")
+	}
 	if err := srv.Kill(); err != nil {
 		t.Fatal(err)
+	}
+	for _, pid := range backends {
+		if procAlive(pid) {
+			t.Errorf("backend %d survived Kill", pid)
+		}
 	}
 	if _, err := c.Exec(ctx, "SELECT 1"); err == nil {
 		t.Fatal("query succeeded on a killed server")

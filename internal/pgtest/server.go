@@ -31,6 +31,7 @@ type Server struct {
 	port    int
 	cred    *syscall.Credential
 	logPath string
+	logFrom int64 // log offset where the current start began
 
 	mu   sync.Mutex
 	pid  int
@@ -119,12 +120,32 @@ func (s *Server) CreateDatabase(ctx context.Context) (name, dsn string, err erro
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// A backend of a killed server that has not quite exited still holds
+	// the shared memory block; postgres then refuses to start. Wait it out.
+	for attempt := 0; ; attempt++ {
+		err := s.start(ctx)
+		if err == nil || attempt == 20 || !strings.Contains(err.Error(), "pre-existing shared memory block") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// start must be called with s.mu held.
+func (s *Server) start(ctx context.Context) error {
 	if s.running() {
 		return errors.New("pgtest: server already running")
 	}
 	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("pgtest: %w", err)
+	}
+	if fi, err := logf.Stat(); err == nil {
+		s.logFrom = fi.Size()
 	}
 	defer logf.Close() // the child holds its own copy
 	cmd := exec.Command(filepath.Join(s.binDir, "postgres"), "-D", filepath.Join(s.dir, "data"), "-p", strconv.Itoa(s.port))
@@ -134,7 +155,7 @@ func (s *Server) Start(ctx context.Context) error {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid:    true,           // Kill takes the backends down with the postmaster
+		Setpgid:    true,           // a Ctrl-C meant for the test binary is not postgres's
 		Pdeathsig:  syscall.SIGINT, // a dying test binary leaves no server behind
 		Credential: s.cred,
 	}
@@ -157,7 +178,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.pid, s.done = cmd.Process.Pid, done
 	if err := s.waitReady(ctx); err != nil {
-		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+		_ = syscall.Kill(s.pid, syscall.SIGKILL)
 		<-done
 		return err
 	}
@@ -199,24 +220,41 @@ func (s *Server) Stop(ctx context.Context) error {
 	case <-s.done:
 		return nil
 	case <-ctx.Done():
-		_ = syscall.Kill(-s.pid, syscall.SIGKILL)
+		for _, c := range childrenOf(s.pid) {
+			_ = syscall.Kill(c, syscall.SIGKILL)
+		}
+		_ = syscall.Kill(s.pid, syscall.SIGKILL)
 		<-s.done
 		return fmt.Errorf("pgtest: stop: %w (killed)", ctx.Err())
 	}
 }
 
 // Kill SIGKILLs the postmaster and all its backends at once, like a crashed
-// machine; the next Start runs crash recovery.
+// machine, and waits until they are gone; the next Start runs crash
+// recovery.
 func (s *Server) Kill() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.running() {
 		return nil
 	}
-	if err := syscall.Kill(-s.pid, syscall.SIGKILL); err != nil {
+	// Backends call setsid(), so the process group holds only the
+	// postmaster: find its children first, they are reparented once it dies.
+	children := childrenOf(s.pid)
+	if err := syscall.Kill(s.pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("pgtest: kill: %w", err)
 	}
+	for _, c := range children {
+		_ = syscall.Kill(c, syscall.SIGKILL)
+	}
 	<-s.done
+	// A backend still attached to shared memory makes the next start fail.
+	deadline := time.Now().Add(10 * time.Second)
+	for _, c := range children {
+		for procAlive(c) && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	return nil
 }
 
@@ -254,6 +292,9 @@ func (s *Server) running() bool {
 
 func (s *Server) logTail() string {
 	b, _ := os.ReadFile(s.logPath)
+	if int64(len(b)) >= s.logFrom {
+		b = b[s.logFrom:]
+	}
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]
 	}

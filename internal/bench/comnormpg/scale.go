@@ -4,15 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/notifykit/notifykit/internal/pgqueue"
+	"github.com/notifykit/notifykit/comnorm"
+	"github.com/notifykit/notifykit/comnorm/comnormserver"
+	"github.com/notifykit/notifykit/comnorm/comnormserver/pgstore"
 	"github.com/notifykit/notifykit/internal/pgtest"
 )
+
+const partnerKey = "comnorm-pg-scale-bench-partner-key"
 
 // Config sizes a run; the zero value means the defaults.
 type Config struct {
@@ -33,33 +39,28 @@ func (c *Config) defaults() {
 	}
 }
 
-// Bench owns a private PostgreSQL cluster (or uses dsn) for repeated runs.
+// Bench owns a private PostgreSQL cluster for repeated runs.
 type Bench struct {
-	cfg   Config
-	srv   *pgtest.Server // nil when an external server is used
-	admin string
+	cfg Config
+	srv *pgtest.Server
 }
 
-// New starts a private cluster; Close stops it.
+// New starts a private cluster; Close stops it. It fails with an error
+// matching pgtest.ErrNoBinaries when PostgreSQL is not installed.
 func New(ctx context.Context, cfg Config) (*Bench, error) {
 	cfg.defaults()
 	srv, err := pgtest.Start(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Bench{cfg: cfg, srv: srv, admin: srv.URL}, nil
+	return &Bench{cfg: cfg, srv: srv}, nil
 }
 
 // Close stops the cluster.
-func (b *Bench) Close() error {
-	if b.srv != nil {
-		return b.srv.Close()
-	}
-	return nil
-}
+func (b *Bench) Close() error { return b.srv.Close() }
 
-// Rate runs the workload through n instances on a fresh database and
-// returns messages per second (posted, peeked and deleted).
+// Rate runs the workload through n server instances on a fresh database
+// and returns messages per second (each posted, peeked and deleted).
 func (b *Bench) Rate(ctx context.Context, n int) (float64, error) {
 	if n < 1 {
 		return 0, errors.New("comnormpg: need at least one instance")
@@ -68,78 +69,114 @@ func (b *Bench) Rate(ctx context.Context, n int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	inst := make([]*pgqueue.Store, n)
-	for i := range inst {
-		cfg, err := pgxpool.ParseConfig(dsn)
+	bases := make([]string, n)
+	for i := range bases {
+		base, stop, err := b.instance(ctx, dsn)
 		if err != nil {
 			return 0, err
 		}
-		cfg.MaxConns = int32(b.cfg.PoolSize)
-		pool, err := pgxpool.NewWithConfig(ctx, cfg)
-		if err != nil {
-			return 0, err
-		}
-		defer pool.Close()
-		s, err := pgqueue.Open(ctx, pool, pgqueue.Config{})
-		if err != nil {
-			return 0, err
-		}
-		defer s.Close()
-		inst[i] = s
+		defer stop()
+		bases[i] = base
 	}
-	for q := range b.cfg.Queues {
-		if err := inst[0].CreateQueue(ctx, pgqueue.Queue{ID: fmt.Sprint("q", q), Owner: "bench", Secret: []byte("s")}, 0); err != nil {
-			return 0, err
-		}
-	}
-	return b.run(ctx, inst)
+	return b.run(ctx, bases)
 }
 
-func (b *Bench) run(ctx context.Context, inst []*pgqueue.Store) (float64, error) {
+// instance starts one server as a deployment would run it: its own pool,
+// LISTEN connection and HTTP listener.
+func (b *Bench) instance(ctx context.Context, dsn string) (base string, stop func(), err error) {
+	pcfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	pcfg.MaxConns = int32(b.cfg.PoolSize)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return "", nil, err
+	}
+	store, err := pgstore.NewStore(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return "", nil, err
+	}
+	keys, err := comnormserver.NewStaticKeys(map[string]string{"bench": partnerKey})
+	if err != nil {
+		return "", nil, err
+	}
+	h, err := comnormserver.New(store, keys)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return "http://" + ln.Addr().String() + "/api", func() {
+		h.Close()
+		_ = hs.Close()
+		_ = store.Close()
+		pool.Close()
+	}, nil
+}
+
+func (b *Bench) run(ctx context.Context, bases []string) (float64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	snd, err := comnorm.NewSender()
+	if err != nil {
+		return 0, err
+	}
+	clients := make([]*comnorm.Client, len(bases))
+	for i, base := range bases {
+		if clients[i], err = comnorm.NewClient(partnerKey, comnorm.WithBaseURL(base)); err != nil {
+			return 0, err
+		}
+	}
 	body := []byte(`{"event":"articleSelected","article":"4711","quantity":1}`)
 	var deleted atomic.Int64
 	total := int64(b.cfg.Queues * b.cfg.Messages)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for q := range b.cfg.Queues {
-		queue := fmt.Sprint("q", q)
-		// Sender and consumer of one queue sit on different instances when
-		// there are two, as behind a load balancer.
-		sender, consumer := inst[q%len(inst)], inst[(q+1)%len(inst)]
+		// With two instances a queue's sender and consumer talk to
+		// different ones, as behind a load balancer.
+		si, ci := q%len(bases), (q+1)%len(bases)
+		queue, err := clients[ci].CreateQueue(ctx)
+		if err != nil {
+			return 0, err
+		}
+		postURL := bases[si] + "/queues/" + queue.ID + "/messages"
 		wg.Go(func() {
-			for i := range b.cfg.Messages {
-				if err := sender.Post(ctx, queue, pgqueue.Message{ID: fmt.Sprint(i), Content: body}, 0); err != nil {
+			for range b.cfg.Messages {
+				if err := snd.Post(ctx, postURL, queue.NotificationSecret, body); err != nil {
 					cancel(err)
 					return
 				}
 			}
 		})
 		wg.Go(func() {
+			c := clients[ci]
 			for got := 0; got < b.cfg.Messages; {
-				msgs, err := consumer.Peek(ctx, queue, 10, 5*time.Second)
+				msgs, err := c.Peek(ctx, queue.ID, comnorm.PeekOptions{Count: 10, Timeout: 5 * time.Second})
 				if err != nil {
 					cancel(err)
 					return
 				}
 				for _, m := range msgs {
-					ok, err := consumer.DeleteMessage(ctx, queue, m.ID)
-					if err != nil {
+					if err := c.DeleteMessage(ctx, queue.ID, m.ID); err != nil {
 						cancel(err)
 						return
 					}
-					if ok {
-						got++
-						deleted.Add(1)
-					}
+					got++
+					deleted.Add(1)
 				}
 			}
 		})
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("comnormpg: %w", err)
 	}
 	if n := deleted.Load(); n != total {
 		return 0, fmt.Errorf("comnormpg: %d of %d messages deleted", n, total)
