@@ -32,12 +32,12 @@ const (
 // queues and peeks and deletes messages with the partner key. It is safe
 // for concurrent use.
 type Client struct {
-	base        string
-	partnerKey  string
-	t           transport
-	slack       time.Duration
-	attempts    int
-	backoff     backoff.Func
+	base       string
+	partnerKey string
+	t          transport
+	slack      time.Duration
+	attempts   int
+	backoff    backoff.Func
 }
 
 // NewClient returns a client that authenticates with partnerKey against
@@ -67,7 +67,6 @@ func NewClient(partnerKey string, opts ...Option) (*Client, error) {
 		slack:      o.pollSlack,
 		attempts:   3,
 		backoff:    backoff.Exponential(200*time.Millisecond, 5*time.Second),
-
 	}
 	if o.retrySet {
 		c.attempts = o.maxAttempts
@@ -168,12 +167,14 @@ func (c *Client) Peek(ctx context.Context, queueID string, opts PeekOptions) ([]
 	if resp.status == http.StatusRequestTimeout {
 		return nil, nil
 	}
-	return decodePeek(resp.body)
+	return DecodeMessages(resp.body)
 }
 
-// decodePeek parses a peek response. Every message must carry a messageId,
-// or it could never be deleted.
-func decodePeek(b []byte) ([]Message, error) {
+// DecodeMessages parses a Peek response body: a JSON array of
+// {"messageId", "content"} objects; unknown fields are ignored, an empty
+// body or array gives nil. Every message must carry a messageId, or it could
+// never be deleted. Errors match ErrMalformedResponse.
+func DecodeMessages(b []byte) ([]Message, error) {
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return nil, nil
 	}

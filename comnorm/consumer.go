@@ -107,7 +107,11 @@ type run struct {
 	mu       sync.Mutex
 	inFlight map[string]struct{}
 	state    map[string]*msgState
-	freed    chan struct{} // a message left the in-flight set
+	// deleted remembers when each recent delete completed: a peek that was
+	// already under way may still return the message, and handling it again
+	// would be a needless duplicate.
+	deleted map[string]time.Time
+	freed   chan struct{} // a message left the in-flight set
 
 	work    chan *Event
 	deletes chan *Event
@@ -151,6 +155,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		hctx:     hctx,
 		inFlight: make(map[string]struct{}),
 		state:    make(map[string]*msgState),
+		deleted:  make(map[string]time.Time),
 		freed:    make(chan struct{}, 1),
 		work:     make(chan *Event),
 		deletes:  make(chan *Event, c.o.count+c.o.concurrency),
@@ -159,7 +164,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 	for range c.o.concurrency {
 		workers.Go(r.worker)
 	}
-	for range max(2, c.o.concurrency) {
+	// Deletes are pure I/O and a durable server answers each only after
+	// an fsync; running up to a batch of them at once lets the server group
+	// them into few commits, while handlers stay at the chosen concurrency.
+	for range max(c.o.concurrency, min(max(c.o.count, 4), 64)) {
 		deleters.Go(r.deleter)
 	}
 
@@ -217,7 +225,7 @@ func (r *run) poll(ctx context.Context) error {
 			continue
 		}
 		failures = 0
-		dispatched, earliest, ok := r.dispatch(ctx, msgs)
+		dispatched, earliest, ok := r.dispatch(ctx, msgs, started)
 		if !ok {
 			return nil
 		}
@@ -281,13 +289,30 @@ func (r *run) waitChange(ctx context.Context, until time.Time) bool {
 // dispatch hands the peeked messages that are neither in flight nor waiting
 // for a retry to the workers, in queue order. It returns how many it handed
 // out and the earliest retry time among those it skipped for backoff.
-func (r *run) dispatch(ctx context.Context, msgs []Message) (int, time.Time, bool) {
+//
+// peekStarted is when the peek was sent: messages whose delete completed
+// after that may be stale copies and are skipped; older deletes are
+// forgotten, since the server had them before this peek.
+func (r *run) dispatch(ctx context.Context, msgs []Message, peekStarted time.Time) (int, time.Time, bool) {
 	now := time.Now()
 	n := 0
 	var earliest time.Time
+	defer func() {
+		r.mu.Lock()
+		for id, at := range r.deleted {
+			if at.Before(peekStarted) {
+				delete(r.deleted, id)
+			}
+		}
+		r.mu.Unlock()
+	}()
 	for _, m := range msgs {
 		r.mu.Lock()
 		if _, busy := r.inFlight[m.ID]; busy {
+			r.mu.Unlock()
+			continue
+		}
+		if at, ok := r.deleted[m.ID]; ok && !at.Before(peekStarted) {
 			r.mu.Unlock()
 			continue
 		}
@@ -399,6 +424,7 @@ func (r *run) deleter() {
 			if err == nil {
 				r.mu.Lock()
 				delete(r.state, ev.Message.ID)
+				r.deleted[ev.Message.ID] = time.Now()
 				r.mu.Unlock()
 				break
 			}

@@ -63,7 +63,7 @@ const maxGroup = 2000
 // may open a file at a time; a second one fails after a second instead of
 // hanging.
 func OpenBoltStore(path string) (*BoltStore, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("comnormserver: open %s: %w", path, err)
 	}

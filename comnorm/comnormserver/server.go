@@ -384,4 +384,3 @@ func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 }
-

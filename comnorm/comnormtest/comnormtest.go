@@ -13,12 +13,13 @@ import (
 	"github.com/notifykit/notifykit/comnorm/comnormserver"
 )
 
-// DefaultPartnerKey is the partner key NewServer accepts.
+// DefaultPartnerKey is the partner key the server accepts.
 const DefaultPartnerKey = "comnormtest-partner-key-0001"
 
 // Server is a running test server.
 type Server struct {
 	// URL is the base URL to pass to comnorm.WithBaseURL, ending in "/api".
+	// (It assumes the default prefix; do not pass comnormserver.WithPrefix.)
 	URL string
 	// PartnerKey is a valid partner key.
 	PartnerKey string
@@ -35,20 +36,33 @@ type Server struct {
 // comnormserver.New (for example WithLimits or WithEmptyPollOK).
 func NewServer(t testing.TB, opts ...comnormserver.Option) *Server {
 	t.Helper()
-	keys, err := comnormserver.NewStaticKeys(map[string]string{"test-partner": DefaultPartnerKey})
+	s, err := Start(opts...)
 	if err != nil {
 		t.Fatalf("comnormtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start is NewServer for code without a testing.TB (examples, local
+// tools); call Close when done.
+func Start(opts ...comnormserver.Option) (*Server, error) {
+	keys, err := comnormserver.NewStaticKeys(map[string]string{"test-partner": DefaultPartnerKey})
+	if err != nil {
+		return nil, err
 	}
 	store := comnormserver.NewMemoryStore()
 	h, err := comnormserver.New(store, keys, opts...)
 	if err != nil {
-		t.Fatalf("comnormtest: %v", err)
+		return nil, err
 	}
 	hs := httptest.NewServer(h)
-	t.Cleanup(func() {
-		h.Close()
-		hs.Close()
-		_ = store.Close()
-	})
-	return &Server{URL: hs.URL + "/api", PartnerKey: DefaultPartnerKey, Handler: h, Store: store, HTTP: hs}
+	return &Server{URL: hs.URL + "/api", PartnerKey: DefaultPartnerKey, Handler: h, Store: store, HTTP: hs}, nil
+}
+
+// Close ends waiting long polls and stops the server.
+func (s *Server) Close() {
+	s.Handler.Close()
+	s.HTTP.Close()
+	_ = s.Store.Close()
 }
