@@ -20,8 +20,6 @@ const (
 
 func (d Dialect) isoTimes() bool { return d == DialectWikiISO || d == DialectOAS }
 
-func (d Dialect) valid() bool { return d >= DialectWiki && d <= DialectOAS }
-
 // String names the dialect.
 func (d Dialect) String() string {
 	switch d {

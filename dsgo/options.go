@@ -39,7 +39,6 @@ type options struct {
 	dedupe     notifykit.DedupeStore
 	dedupeTTL  time.Duration
 	noDedupe   bool
-	skipParty  bool
 	middleware []notifykit.Middleware
 
 	// verifier / token endpoint

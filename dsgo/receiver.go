@@ -127,16 +127,6 @@ func (r *Receiver) setHandler(h notifykit.Handler) {
 	r.handler = notifykit.Chain(h, append([]notifykit.Middleware{notifykit.Recover()}, r.o.middleware...)...)
 }
 
-// httpError carries the status a failure is answered with.
-type httpError struct {
-	status int
-	code   string
-	err    error
-}
-
-func (e *httpError) Error() string { return e.err.Error() }
-func (e *httpError) Unwrap() error { return e.err }
-
 // Verify authenticates req and decodes body into a validated notification
 // addressed to this consumer, without calling the handler. It is the pure
 // part of ServeHTTP, for users who run their own HTTP stack. Errors match
