@@ -2,6 +2,8 @@ package pgtest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,5 +185,48 @@ func TestSweepRemovesOnlyAbandonedDirs(t *testing.T) {
 func TestVersionOrder(t *testing.T) {
 	if !(version("/usr/lib/postgresql/15/bin") > version("/usr/lib/postgresql/9.6/bin")) {
 		t.Fatal("15 must sort above 9.6")
+	}
+}
+
+// NOTIFYKIT_POSTGRES_URL points New at an existing server: the database is
+// created there.
+func TestNewUsesEnvURL(t *testing.T) {
+	srv := NewServer(t)
+	t.Setenv(EnvURL, srv.URL)
+	db := New(t)
+	var n int
+	if err := connect(t, srv.URL).QueryRow(context.Background(), "SELECT count(*) FROM pg_database WHERE datname = $1", db.Name).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("database %s not on the server named by %s (n=%d, err=%v)", db.Name, EnvURL, n, err)
+	}
+}
+
+// fakeTB records what skipOrFatal does instead of ending the test.
+type fakeTB struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (f *fakeTB) Helper()              {}
+func (f *fakeTB) Skipf(string, ...any) { f.skipped = true }
+func (f *fakeTB) Fatal(...any)         { f.failed = true }
+
+// Missing binaries skip, unless CI demands brokers; other failures always
+// fail.
+func TestSkipOrFatal(t *testing.T) {
+	for _, tc := range []struct {
+		require    string
+		err        error
+		skip, fail bool
+	}{
+		{"", ErrNoBinaries, true, false},
+		{"1", ErrNoBinaries, false, true},
+		{"", errors.New("initdb: broken"), false, true},
+	} {
+		t.Setenv("NOTIFYKIT_REQUIRE_BROKERS", tc.require)
+		f := &fakeTB{TB: t}
+		skipOrFatal(f, fmt.Errorf("wrapped: %w", tc.err))
+		if f.skipped != tc.skip || f.failed != tc.fail {
+			t.Errorf("require=%q err=%v: skipped=%v failed=%v", tc.require, tc.err, f.skipped, f.failed)
+		}
 	}
 }
