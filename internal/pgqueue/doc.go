@@ -13,10 +13,10 @@
 //     length limit is exact. The transaction NOTIFYs the queue id; it is
 //     delivered on commit only.
 //   - Peek never locks or hides messages (the spec's "peek"): it returns the
-//     head in sequence order. With a wait it subscribes to the queue's
-//     wake-ups before the first query, so a post committed in between is
-//     never missed, and re-queries at least every FallbackPoll in case a
-//     notification was lost (listener reconnecting).
+//     head in sequence order. Long polls (the server's) subscribe to the
+//     queue's wake-ups before peeking, so a post committed in between still
+//     wakes them; they re-peek on a bounded interval as well, because a
+//     notification sent while the listener reconnects is lost.
 //   - DeleteMessage is a single DELETE ... RETURNING: of several instances
 //     deleting one message, exactly one sees deleted == true.
 //   - DeleteQueue cascades to its messages and wakes its waiters, which

@@ -21,9 +21,6 @@ type Config struct {
 	// Prefix names the tables (<prefix>_queues, <prefix>_messages) and the
 	// NOTIFY channel; default "comnorm". Letters, digits and _ only.
 	Prefix string
-	// FallbackPoll bounds how long a waiting Peek trusts notifications
-	// alone before it re-queries; default 1s.
-	FallbackPoll time.Duration
 	// Logger and OnError receive listener connection problems.
 	Logger  *slog.Logger
 	OnError func(error)
@@ -63,9 +60,6 @@ func Open(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	}
 	if !prefixRE.MatchString(cfg.Prefix) {
 		return nil, fmt.Errorf("pgqueue: invalid prefix %q", cfg.Prefix)
-	}
-	if cfg.FallbackPoll <= 0 {
-		cfg.FallbackPoll = time.Second
 	}
 	t := newTables(cfg.Prefix)
 	if _, err := pgmigrate.Apply(ctx, pool, "pgqueue:"+cfg.Prefix, t.migrations()); err != nil {
@@ -198,41 +192,9 @@ func (s *Store) Subscribe(queueID string) (<-chan struct{}, func()) {
 }
 
 // Peek returns up to count messages from the head of the queue, oldest
-// first, without locking them. When the queue is empty and wait > 0 it
-// waits until a message arrives or wait elapses (then it returns an empty
-// slice and nil). ctx ending returns ctx's error.
-func (s *Store) Peek(ctx context.Context, queueID string, count int, wait time.Duration) ([]Message, error) {
-	if count < 1 {
-		count = 1
-	}
-	var woken <-chan struct{}
-	if wait > 0 {
-		// Subscribe before the first query: a post committed between the
-		// query and the wait still wakes us.
-		ch, unsubscribe := s.listener.Subscribe(queueID)
-		defer unsubscribe()
-		woken = ch
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		msgs, err := s.head(ctx, queueID, count)
-		if err != nil || len(msgs) > 0 {
-			return msgs, err
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return msgs, nil
-		}
-		timer := time.NewTimer(min(left, s.cfg.FallbackPoll))
-		select {
-		case <-woken:
-		case <-timer.C:
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, ctx.Err()
-		}
-		timer.Stop()
-	}
+// first, without locking them. Long polls wait on Subscribe between peeks.
+func (s *Store) Peek(ctx context.Context, queueID string, count int) ([]Message, error) {
+	return s.head(ctx, queueID, max(count, 1))
 }
 
 // head reads the first count messages; the left join tells an empty queue

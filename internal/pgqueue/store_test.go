@@ -59,7 +59,7 @@ func TestQueueLifecycleFIFOAndErrors(t *testing.T) {
 	if err != nil || q.Owner != "p1" || string(q.Secret) != "s" || q.Created.IsZero() {
 		t.Fatalf("GetQueue = %+v, %v", q, err)
 	}
-	if msgs, err := s.Peek(ctx, "q", 5, 0); err != nil || msgs == nil || len(msgs) != 0 {
+	if msgs, err := s.Peek(ctx, "q", 5); err != nil || msgs == nil || len(msgs) != 0 {
 		t.Fatalf("empty peek = %#v, %v; want empty non-nil slice", msgs, err)
 	}
 	for i := range 3 {
@@ -68,12 +68,12 @@ func TestQueueLifecycleFIFOAndErrors(t *testing.T) {
 	if err := s.Post(ctx, "q", Message{ID: "m3", Content: []byte(`{}`)}, 3); !errors.Is(err, ErrQueueFull) {
 		t.Fatalf("post beyond MaxLength: %v", err)
 	}
-	msgs, err := s.Peek(ctx, "q", 2, 0)
+	msgs, err := s.Peek(ctx, "q", 2)
 	if err != nil || fmt.Sprint(ids(msgs)) != "[m0 m1]" || string(msgs[1].Content) != `{"n":1}` {
 		t.Fatalf("peek 2 = %v %q, %v", ids(msgs), msgs, err)
 	}
 	// Peek does not lock: the same head again.
-	if msgs, _ := s.Peek(ctx, "q", 1, 0); fmt.Sprint(ids(msgs)) != "[m0]" {
+	if msgs, _ := s.Peek(ctx, "q", 1); fmt.Sprint(ids(msgs)) != "[m0]" {
 		t.Fatalf("second peek = %v", ids(msgs))
 	}
 	if ok, err := s.DeleteMessage(ctx, "q", "m0"); !ok || err != nil {
@@ -95,10 +95,10 @@ func TestQueueLifecycleFIFOAndErrors(t *testing.T) {
 		t.Fatalf("Len after a refused post = %d, want 2", n)
 	}
 	must(t, s.Post(ctx, "q", Message{ID: "m0", Content: []byte(`{}`)}, 3)) // room again; id reusable after delete
-	if msgs, _ := s.Peek(ctx, "q", 10, 0); fmt.Sprint(ids(msgs)) != "[m1 m2 m0]" {
+	if msgs, _ := s.Peek(ctx, "q", 10); fmt.Sprint(ids(msgs)) != "[m1 m2 m0]" {
 		t.Fatalf("peek after re-post = %v", ids(msgs))
 	}
-	if _, err := s.Peek(ctx, "nope", 1, 0); !errors.Is(err, ErrQueueNotFound) {
+	if _, err := s.Peek(ctx, "nope", 1); !errors.Is(err, ErrQueueNotFound) {
 		t.Fatalf("peek unknown queue: %v", err)
 	}
 	if err := s.Post(ctx, "nope", Message{ID: "x", Content: []byte(`{}`)}, 3); !errors.Is(err, ErrQueueNotFound) {
@@ -110,90 +110,6 @@ func TestQueueLifecycleFIFOAndErrors(t *testing.T) {
 	}
 	if _, err := s.GetQueue(ctx, "q"); !errors.Is(err, ErrQueueNotFound) {
 		t.Fatalf("get deleted queue: %v", err)
-	}
-}
-
-// A long poll on instance A returns as soon as instance B commits a post:
-// the fallback poll is set far beyond the test's bound, so only NOTIFY can
-// have woken it.
-func TestLongPollWakesAcrossInstances(t *testing.T) {
-	ctx := context.Background()
-	dsn := pgtest.New(t).URL
-	a := openStore(t, dsn, Config{FallbackPoll: time.Minute})
-	b := openStore(t, dsn, Config{FallbackPoll: time.Minute})
-	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		_ = b.Post(ctx, "q", Message{ID: "m", Content: []byte(`{}`)}, 0)
-	}()
-	start := time.Now()
-	msgs, err := a.Peek(ctx, "q", 10, 10*time.Second)
-	if err != nil || len(msgs) != 1 {
-		t.Fatalf("peek = %v, %v", ids(msgs), err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("woken after %v; NOTIFY did not wake the other instance", d)
-	}
-}
-
-// A message that arrives without a notification (here: inserted behind the
-// store's back) is still found by the bounded fallback poll.
-func TestFallbackPollFindsUnnotifiedMessages(t *testing.T) {
-	ctx := context.Background()
-	s := openStore(t, pgtest.New(t).URL, Config{FallbackPoll: 100 * time.Millisecond})
-	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
-	go func() {
-		time.Sleep(150 * time.Millisecond)
-		_, err := s.pool.Exec(ctx, `INSERT INTO comnorm_messages (queue_id, id, content, created) VALUES ('q', 'm', '{}', now())`)
-		if err != nil {
-			t.Error(err)
-		}
-	}()
-	start := time.Now()
-	msgs, err := s.Peek(ctx, "q", 1, 10*time.Second)
-	if err != nil || len(msgs) != 1 {
-		t.Fatalf("peek = %v, %v", ids(msgs), err)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("found after %v", d)
-	}
-}
-
-func TestPeekWaitTimesOutEmptyAndHonoursContext(t *testing.T) {
-	ctx := context.Background()
-	s := openStore(t, pgtest.New(t).URL, Config{FallbackPoll: 50 * time.Millisecond})
-	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
-	start := time.Now()
-	msgs, err := s.Peek(ctx, "q", 1, 300*time.Millisecond)
-	if err != nil || len(msgs) != 0 {
-		t.Fatalf("peek = %v, %v", ids(msgs), err)
-	}
-	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
-		t.Fatalf("waited %v, want ~300ms", d)
-	}
-	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	if _, err := s.Peek(cctx, "q", 1, 10*time.Second); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("cancelled peek: %v", err)
-	}
-}
-
-func TestDeleteQueueWakesWaitersWithNotFound(t *testing.T) {
-	ctx := context.Background()
-	dsn := pgtest.New(t).URL
-	a := openStore(t, dsn, Config{FallbackPoll: time.Minute})
-	b := openStore(t, dsn, Config{FallbackPoll: time.Minute})
-	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
-	go func() {
-		time.Sleep(200 * time.Millisecond)
-		_ = b.DeleteQueue(ctx, "q")
-	}()
-	start := time.Now()
-	if _, err := a.Peek(ctx, "q", 1, 10*time.Second); !errors.Is(err, ErrQueueNotFound) {
-		t.Fatalf("peek on deleted queue: %v", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("woken after %v", d)
 	}
 }
 
@@ -209,7 +125,7 @@ func TestFIFOAcrossInstances(t *testing.T) {
 		want = append(want, id)
 		must(t, inst[i%2].Post(ctx, "q", Message{ID: id, Content: []byte(`{}`)}, 0))
 	}
-	msgs, err := inst[1].Peek(ctx, "q", 100, 0)
+	msgs, err := inst[1].Peek(ctx, "q", 100)
 	must(t, err)
 	if fmt.Sprint(ids(msgs)) != fmt.Sprint(want) {
 		t.Fatalf("order = %v\nwant    %v", ids(msgs), want)
@@ -242,10 +158,13 @@ func TestTwoInstancesEveryMessageDeletedExactlyOnce(t *testing.T) {
 					return
 				default:
 				}
-				msgs, err := s.Peek(ctx, "q", 10, 200*time.Millisecond)
+				msgs, err := s.Peek(ctx, "q", 10)
 				if err != nil {
 					errs <- err
 					return
+				}
+				if len(msgs) == 0 {
+					time.Sleep(5 * time.Millisecond)
 				}
 				for _, m := range msgs {
 					ok, err := s.DeleteMessage(ctx, "q", m.ID)
@@ -305,7 +224,7 @@ func TestTwoInstancesEveryMessageDeletedExactlyOnce(t *testing.T) {
 func TestRecoversFromDatabaseCrash(t *testing.T) {
 	ctx := context.Background()
 	srv := pgtest.NewServer(t)
-	s := openStore(t, srv.URL, Config{FallbackPoll: 200 * time.Millisecond})
+	s := openStore(t, srv.URL, Config{})
 	must(t, s.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
 	must(t, s.Post(ctx, "q", Message{ID: "before", Content: []byte(`{}`)}, 0))
 	must(t, srv.Kill())
@@ -320,7 +239,7 @@ func TestRecoversFromDatabaseCrash(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	must(t, err)
-	msgs, err := s.Peek(ctx, "q", 10, 0)
+	msgs, err := s.Peek(ctx, "q", 10)
 	if err != nil || fmt.Sprint(ids(msgs)) != "[before after]" {
 		t.Fatalf("after crash: %v, %v", ids(msgs), err)
 	}
@@ -376,8 +295,28 @@ func TestSubscribeWakesOnPosts(t *testing.T) {
 			t.Fatalf("instance %s not woken", name)
 		}
 	}
-	msgs, err := a.Peek(ctx, "q", 1, 0)
+	msgs, err := a.Peek(ctx, "q", 1)
 	if err != nil || len(msgs) != 1 || msgs[0].Created.IsZero() {
 		t.Fatalf("peek = %+v, %v", msgs, err)
+	}
+}
+
+// DeleteQueue through one instance wakes the queue's subscribers on the
+// other, whose next peek reports the queue gone.
+func TestDeleteQueueWakesSubscribersAcrossInstances(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.New(t).URL
+	a, b := openStore(t, dsn, Config{}), openStore(t, dsn, Config{})
+	must(t, a.CreateQueue(ctx, Queue{ID: "q", Owner: "p", Secret: []byte("s")}, 0))
+	ch, unsub := a.Subscribe("q")
+	defer unsub()
+	must(t, b.DeleteQueue(ctx, "q"))
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not woken by the other instance's DeleteQueue")
+	}
+	if _, err := a.Peek(ctx, "q", 1); !errors.Is(err, ErrQueueNotFound) {
+		t.Fatalf("peek after delete: %v", err)
 	}
 }

@@ -114,7 +114,7 @@ func (s *Store) Append(ctx context.Context, queueID string, m comnormserver.Mess
 
 // Peek implements comnormserver.Store.
 func (s *Store) Peek(ctx context.Context, queueID string, n int) ([]comnormserver.MessageRecord, error) {
-	msgs, err := s.q.Peek(ctx, queueID, n, 0)
+	msgs, err := s.q.Peek(ctx, queueID, n)
 	if err != nil {
 		return nil, mapErr(err)
 	}
