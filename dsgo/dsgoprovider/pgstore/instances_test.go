@@ -76,3 +76,32 @@ func TestTwoDispatchersShareTheOutbox(t *testing.T) {
 		}
 	}
 }
+
+// PostgreSQL crashes and restarts under a running store: the store serves
+// again without being reopened, and the outbox survived.
+func TestStoreRecoversFromDatabaseCrash(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewServer(t)
+	s := open(t, db.URL)
+	now := time.Now()
+	if err := s.EnqueueDeliveries(ctx, []dsgoprovider.Delivery{{NotificationID: "not_1", SubscriptionID: "sub_1",
+		ConsumerID: "C", WebhookURL: "https://c.example/h", Body: []byte(`{}`), CreatedAt: now}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var claimed []dsgoprovider.Delivery
+	var err error
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if claimed, err = s.ClaimDeliveries(ctx, now, time.Minute, 10); err == nil {
+			break
+		}
+	}
+	if err != nil || len(claimed) != 1 || claimed[0].NotificationID != "not_1" {
+		t.Fatalf("after the crash: %+v, %v", claimed, err)
+	}
+}
