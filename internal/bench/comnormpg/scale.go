@@ -136,16 +136,18 @@ func (b *Bench) run(ctx context.Context, bases []string) (float64, error) {
 	body := []byte(`{"event":"articleSelected","article":"4711","quantity":1}`)
 	var deleted atomic.Int64
 	total := int64(b.cfg.Queues * b.cfg.Messages)
+	queues := make([]*comnorm.Queue, b.cfg.Queues)
+	for q := range queues {
+		if queues[q], err = clients[(q+1)%len(bases)].CreateQueue(ctx); err != nil {
+			return 0, err
+		}
+	}
 	var wg sync.WaitGroup
 	start := time.Now()
-	for q := range b.cfg.Queues {
+	for q, queue := range queues {
 		// With two instances a queue's sender and consumer talk to
 		// different ones, as behind a load balancer.
 		si, ci := q%len(bases), (q+1)%len(bases)
-		queue, err := clients[ci].CreateQueue(ctx)
-		if err != nil {
-			return 0, err
-		}
 		postURL := bases[si] + "/queues/" + queue.ID + "/messages"
 		wg.Go(func() {
 			for range b.cfg.Messages {
