@@ -36,6 +36,7 @@ type Client struct {
 	partnerKey string
 	t          transport
 	slack      time.Duration
+	reqTimeout time.Duration
 	attempts   int
 	backoff    backoff.Func
 }
@@ -44,7 +45,7 @@ type Client struct {
 // DefaultBaseURL or the URL given with WithBaseURL.
 //
 // Options: WithBaseURL, WithHTTPClient, WithUserAgent, WithLogger,
-// WithPollSlack, WithRetry.
+// WithPollSlack, WithRequestTimeout, WithRetry.
 func NewClient(partnerKey string, opts ...Option) (*Client, error) {
 	if partnerKey == "" {
 		return nil, errors.New("comnorm: NewClient: empty partner key")
@@ -65,6 +66,7 @@ func NewClient(partnerKey string, opts ...Option) (*Client, error) {
 		partnerKey: partnerKey,
 		t:          newTransport(o),
 		slack:      o.pollSlack,
+		reqTimeout: o.reqTimeout,
 		attempts:   3,
 		backoff:    backoff.Exponential(200*time.Millisecond, 5*time.Second),
 	}
@@ -78,7 +80,7 @@ func NewClient(partnerKey string, opts ...Option) (*Client, error) {
 }
 
 func newTransport(o *options) transport {
-	t := transport{hc: o.httpClient, userAgent: userAgent}
+	t := transport{hc: o.httpClient, userAgent: userAgent, logger: o.logger}
 	if t.hc == nil {
 		t.hc = defaultHTTPClient()
 	}
@@ -116,7 +118,7 @@ func (c *Client) queueURL(id string, rest ...string) string {
 // CreateQueue creates a queue. It is never retried, because a lost response
 // would leave an orphan queue behind each retry.
 func (c *Client) CreateQueue(ctx context.Context) (*Queue, error) {
-	resp, err := c.t.do(ctx, request{op: opCreate, method: http.MethodPost, url: c.base + "/queues", header: c.auth()})
+	resp, err := c.t.do(ctx, request{op: opCreate, method: http.MethodPost, url: c.base + "/queues", header: c.auth(), timeout: c.reqTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +132,7 @@ func (c *Client) CreateQueue(ctx context.Context) (*Queue, error) {
 // DeleteQueue deletes a queue with all its messages. A queue that does not
 // exist (404) counts as deleted.
 func (c *Client) DeleteQueue(ctx context.Context, queueID string) error {
-	_, err := c.t.doRetry(ctx, request{op: opDeleteQueue, method: http.MethodDelete, url: c.queueURL(queueID), header: c.auth()}, c.attempts, c.backoff)
+	_, err := c.t.doRetry(ctx, request{op: opDeleteQueue, method: http.MethodDelete, url: c.queueURL(queueID), header: c.auth(), timeout: c.reqTimeout}, c.attempts, c.backoff)
 	if errors.Is(err, ErrQueueNotFound) {
 		return nil
 	}
@@ -196,7 +198,7 @@ func DecodeMessages(b []byte) ([]Message, error) {
 // DeleteMessage removes a message for good. Deleting a message that is
 // already gone succeeds (a 404 counts as done), so it is safe to repeat.
 func (c *Client) DeleteMessage(ctx context.Context, queueID, messageID string) error {
-	_, err := c.t.doRetry(ctx, request{op: opDeleteMsg, method: http.MethodDelete, url: c.queueURL(queueID, "messages", messageID), header: c.auth()}, c.attempts, c.backoff)
+	_, err := c.t.doRetry(ctx, request{op: opDeleteMsg, method: http.MethodDelete, url: c.queueURL(queueID, "messages", messageID), header: c.auth(), timeout: c.reqTimeout}, c.attempts, c.backoff)
 	if errors.Is(err, ErrQueueNotFound) {
 		return nil
 	}

@@ -1,11 +1,13 @@
 package comnorm_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -460,4 +462,69 @@ func FuzzCheckBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWireHeaderSpelling reads the raw request bytes: the vendor's header
+// names go out exactly as documented, not in Go's canonical form.
+func TestWireHeaderSpelling(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	raw := make(chan string, 2)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			br := bufio.NewReader(conn)
+			var head strings.Builder
+			for {
+				line, err := br.ReadString('\n')
+				head.WriteString(line)
+				if err != nil || line == "\r\n" {
+					break
+				}
+			}
+			raw <- head.String()
+			_, _ = io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n[]")
+			conn.Close()
+		}
+	}()
+	c, _ := comnorm.NewClient("pk-0123456789abcdef", comnorm.WithBaseURL("http://"+ln.Addr().String()+"/api"))
+	if _, err := c.Peek(bg, "q", comnorm.PeekOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if h := <-raw; !strings.Contains(h, "\r\nX-PARTNER-KEY: pk-0123456789abcdef\r\n") {
+		t.Fatalf("peek request:\n%s", h)
+	}
+	// The post body is not read by this fake; the headers are what counts.
+	_ = newSender(t).Post(bg, "http://"+ln.Addr().String()+"/api/queues/q/messages", "s3cret", map[string]int{})
+	if h := <-raw; !strings.Contains(h, "\r\nX-COMNORM-NOTIFICATION-SECRET: s3cret\r\n") {
+		t.Fatalf("post request:\n%s", h)
+	}
+}
+
+func TestRequestTimeoutBoundsHungServer(t *testing.T) {
+	hang := make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hs.Close()
+	defer close(hang)
+	s := newSender(t, comnorm.WithRequestTimeout(200*time.Millisecond))
+	start := time.Now()
+	if err := s.Post(bg, hs.URL+"/q", "s", map[string]int{}); err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("post to hung server: %v after %v", err, time.Since(start))
+	}
+	c, _ := comnorm.NewClient("pk-0123456789abcdef", comnorm.WithBaseURL(hs.URL), comnorm.WithRequestTimeout(200*time.Millisecond), comnorm.WithRetry(1, nil))
+	start = time.Now()
+	if _, err := c.CreateQueue(bg); err == nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("create on hung server: %v after %v", err, time.Since(start))
+	}
 }

@@ -89,10 +89,14 @@ func (c *Consumer) OnMessage(f func(ctx context.Context, e *Event) error) {
 	c.mu.Unlock()
 }
 
+// stateTTL is how long retry state is kept for a message no peek returns.
+const stateTTL = 15 * time.Minute
+
 // msgState is what the consumer remembers about a message between peeks.
 // It lives in memory only: a restarted consumer starts counting again.
 type msgState struct {
 	received  time.Time
+	lastSeen  time.Time
 	attempts  int
 	notBefore time.Time
 	lastErr   error
@@ -304,6 +308,13 @@ func (r *run) dispatch(ctx context.Context, msgs []Message, peekStarted time.Tim
 				delete(r.deleted, id)
 			}
 		}
+		// Forget messages that left the queue some other way (deleted by
+		// someone else, queue recreated), so the map stays bounded.
+		for id, st := range r.state {
+			if _, busy := r.inFlight[id]; !busy && now.Sub(st.lastSeen) > stateTTL {
+				delete(r.state, id)
+			}
+		}
 		r.mu.Unlock()
 	}()
 	for _, m := range msgs {
@@ -321,6 +332,7 @@ func (r *run) dispatch(ctx context.Context, msgs []Message, peekStarted time.Tim
 			st = &msgState{received: now}
 			r.state[m.ID] = st
 		}
+		st.lastSeen = now
 		if st.notBefore.After(now) {
 			if earliest.IsZero() || st.notBefore.Before(earliest) {
 				earliest = st.notBefore

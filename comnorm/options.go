@@ -48,6 +48,7 @@ type options struct {
 	// Client and Sender.
 	baseURL      string
 	pollSlack    time.Duration
+	reqTimeout   time.Duration
 	retrySet     bool
 	maxAttempts  int
 	retryBackoff func(int) time.Duration
@@ -77,6 +78,7 @@ func applyOptions(k kind, opts []Option) (*options, error) {
 		logger:          slog.New(slog.DiscardHandler),
 		onError:         func(error) {},
 		pollSlack:       10 * time.Second,
+		reqTimeout:      30 * time.Second,
 		count:           10,
 		pollTimeout:     20 * time.Second,
 		concurrency:     1,
@@ -179,6 +181,23 @@ func WithPollSlack(d time.Duration) Option {
 	}
 }
 
+// WithRequestTimeout bounds each request other than a long poll (create,
+// delete, post) on top of the caller's context (default 30 s), so a server
+// that accepts the connection and never answers cannot hang a caller that
+// passed context.Background().
+func WithRequestTimeout(d time.Duration) Option {
+	return func(o *options) error {
+		if err := o.only("WithRequestTimeout", forClient|forSender); err != nil {
+			return err
+		}
+		if d <= 0 {
+			return errors.New("comnorm: request timeout must be positive")
+		}
+		o.reqTimeout = d
+		return nil
+	}
+}
+
 // WithRetry sets how often something is tried and how long to wait between
 // tries (attempt counts from 1; b may be nil for a jittered exponential
 // default).
@@ -264,8 +283,9 @@ func WithPollTimeout(d time.Duration) Option {
 }
 
 // WithConcurrency sets how many messages are handled at once (default 1,
-// which keeps FIFO order). With n > 1 messages are handled in parallel and
-// may finish out of order.
+// which keeps FIFO order, except that a failed message is retried after its
+// backoff while later messages go ahead). With n > 1 messages are handled
+// in parallel and may finish out of order.
 func WithConcurrency(n int) Option {
 	return func(o *options) error {
 		if err := o.only("WithConcurrency", forConsumer); err != nil {

@@ -17,19 +17,21 @@ import (
 // per call, because one sender may serve several receivers. Safe for
 // concurrent use.
 type Sender struct {
-	t        transport
-	attempts int
-	backoff  backoff.Func
+	t          transport
+	reqTimeout time.Duration
+	attempts   int
+	backoff    backoff.Func
 }
 
 // NewSender returns a Sender. Options: WithHTTPClient, WithUserAgent,
-// WithLogger, WithRetry (opt-in; may duplicate messages).
+// WithLogger, WithRequestTimeout, WithRetry (opt-in; may duplicate
+// messages).
 func NewSender(opts ...Option) (*Sender, error) {
 	o, err := applyOptions(forSender, opts)
 	if err != nil {
 		return nil, err
 	}
-	s := &Sender{t: newTransport(o), attempts: 1, backoff: backoff.Exponential(500*time.Millisecond, 30*time.Second)}
+	s := &Sender{t: newTransport(o), reqTimeout: o.reqTimeout, attempts: 1, backoff: backoff.Exponential(500*time.Millisecond, 30*time.Second)}
 	if o.retrySet {
 		s.attempts = o.maxAttempts
 		if o.retryBackoff != nil {
@@ -71,7 +73,7 @@ func (s *Sender) Post(ctx context.Context, notificationURL, secret string, v any
 	if secret == "" {
 		return fmt.Errorf("comnorm: post: %w: empty notification secret", ErrUnauthorized)
 	}
-	r := request{op: opPost, method: http.MethodPost, url: notificationURL, header: map[string]string{headerSecret: secret}, body: body}
+	r := request{op: opPost, method: http.MethodPost, url: notificationURL, header: map[string]string{headerSecret: secret}, body: body, timeout: s.reqTimeout}
 	_, err = s.t.doRetry(ctx, r, s.attempts, s.backoff)
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -51,6 +52,7 @@ type response struct {
 type transport struct {
 	hc        *http.Client
 	userAgent string
+	logger    *slog.Logger
 }
 
 // do sends r once. A non-2xx status other than 408 becomes *APIError.
@@ -121,6 +123,9 @@ func (t *transport) doRetry(ctx context.Context, r request, attempts int, b back
 		if errors.As(err, &apiErr) && apiErr.RetryAfter > wait {
 			wait = apiErr.RetryAfter
 		}
+		// Only the operation and the error: neither carries a credential.
+		t.logger.LogAttrs(ctx, slog.LevelDebug, "comnorm: retrying", slog.String("op", r.op),
+			slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.Any("err", err))
 		if err := backoff.Sleep(ctx, wait); err != nil {
 			return nil, err
 		}

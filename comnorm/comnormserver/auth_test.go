@@ -2,6 +2,7 @@ package comnormserver_test
 
 import (
 	"context"
+	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -68,4 +69,17 @@ func FuzzCheckMessage(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestRegisterFlags(t *testing.T) {
+	t.Setenv("COMNORM_DATA_DIR", "/from/env")
+	var cfg comnormserver.Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	if err := fs.Parse([]string{"-addr", ":9999", "-max-queues", "5"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":9999" || cfg.DataDir != "/from/env" || cfg.Limits.MaxQueuesPerPartner != 5 || cfg.Prefix != "/api" {
+		t.Fatalf("%+v", cfg)
+	}
 }

@@ -58,6 +58,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Memory, "memory", os.Getenv("COMNORM_MEMORY") == "1", "keep queues in memory only; lost on restart (env COMNORM_MEMORY=1)")
 	fs.StringVar(&c.PublicURL, "public-url", os.Getenv("COMNORM_PUBLIC_URL"), "external base URL for notification URLs, e.g. https://queue.example.com (env COMNORM_PUBLIC_URL)")
 	fs.StringVar(&c.Prefix, "prefix", envOr("COMNORM_PREFIX", "/api"), "route prefix (env COMNORM_PREFIX)")
+	fs.IntVar(&c.Limits.MaxQueuesPerPartner, "max-queues", DefaultLimits.MaxQueuesPerPartner, "queues per partner")
+	fs.IntVar(&c.Limits.MaxMessagesPerQueue, "max-messages", DefaultLimits.MaxMessagesPerQueue, "messages per queue")
+	fs.DurationVar(&c.Limits.MaxTimeout, "max-poll-timeout", DefaultLimits.MaxTimeout, "longest long poll")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "graceful shutdown bound")
 }
 
 func envOr(k, def string) string {

@@ -1,9 +1,3 @@
-// Package comnormtest runs a real ComNorm-compatible server (comnormserver
-// with its in-memory store) inside a test, so code using package comnorm can
-// be tested end to end without the hosted service.
-//
-//	srv := comnormtest.NewServer(t)
-//	c, _ := comnorm.NewClient(srv.PartnerKey, comnorm.WithBaseURL(srv.URL))
 package comnormtest
 
 import (
