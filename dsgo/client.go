@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -88,6 +89,15 @@ func (c *Client) do(ctx context.Context, method, path string, body any, want ...
 	for attempt := 1; ; attempt++ {
 		resp, token, err := c.send(ctx, method, u, payload)
 		if err != nil {
+			// A network failure on an idempotent request is retried; a
+			// POST may have been processed, so it is not.
+			if ctx.Err() == nil && method != http.MethodPost && !errors.Is(err, ErrToken) && attempt < c.o.retryMax {
+				c.o.logger.Debug("dsgo: retrying after network error", "method", method, "err", err)
+				if serr := backoff.Sleep(ctx, c.o.retryBackoff(attempt)); serr != nil {
+					return nil, serr
+				}
+				continue
+			}
 			return nil, err
 		}
 		for _, w := range want {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/notifykit/notifykit/dsgo"
 )
@@ -78,5 +79,28 @@ func TestClientStatusHandling(t *testing.T) {
 	}
 	if _, err := dsgo.NewClient("not a url"); !errors.Is(err, dsgo.ErrOption) {
 		t.Fatalf("bad base URL: %v", err)
+	}
+}
+
+func TestClientRetriesNetworkErrorsOnlyWhenIdempotent(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			// Drop the connection without an answer.
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		io.WriteString(w, `{"count":0,"subscriptions":[]}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, _ := dsgo.NewClient(srv.URL, dsgo.WithRetry(3, func(int) time.Duration { return time.Millisecond }))
+	if _, err := c.Subscriptions.List(context.Background()); err != nil || calls.Load() != 2 {
+		t.Fatalf("GET after a dropped connection: %v (%d calls)", err, calls.Load())
+	}
+	calls.Store(0)
+	_, err := c.Subscriptions.Create(context.Background(), dsgo.SubscriptionCreate{EventTypes: []string{"A"}, WebhookURL: "https://x.example"})
+	if err == nil || calls.Load() != 1 {
+		t.Fatalf("POST retried after a dropped connection: %v (%d calls)", err, calls.Load())
 	}
 }

@@ -54,6 +54,7 @@ type OAuthError struct {
 	URI         string `json:"error_uri,omitempty"`
 }
 
+// Error returns "code: description".
 func (e *OAuthError) Error() string {
 	if e.Description == "" {
 		return e.Code
@@ -75,6 +76,8 @@ type APIError struct {
 	RetryAfter string
 }
 
+// Error names the request and status, and the OAuth error when present;
+// never the request's credentials.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "dsgo: %s %s: HTTP %d", e.Method, e.URL, e.StatusCode)

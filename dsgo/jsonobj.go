@@ -28,15 +28,26 @@ func decodeObject(what string, b []byte) (fields, error) {
 // take decodes the first present, non-null member among keys into dst and
 // removes all of keys from f. It reports whether one was present.
 func (f fields) take(what string, dst any, keys ...string) (bool, error) {
-	var raw json.RawMessage
-	var key string
+	// The first present value wins, except that null, and a blank string
+	// when another spelling has a value, count as absent.
+	var raw, blank json.RawMessage
+	var key, blankKey string
 	for _, k := range keys {
 		if v, ok := f[k]; ok {
-			if raw == nil && !isNull(v) {
+			switch {
+			case isNull(v):
+			case isBlankString(v):
+				if blank == nil {
+					blank, blankKey = v, k
+				}
+			case raw == nil:
 				raw, key = v, k
 			}
 			delete(f, k)
 		}
+	}
+	if raw == nil {
+		raw, key = blank, blankKey
 	}
 	if raw == nil {
 		return false, nil
@@ -47,22 +58,58 @@ func (f fields) take(what string, dst any, keys ...string) (bool, error) {
 	return true, nil
 }
 
-// takeString is take for a string member that some senders write as a
-// number (ids, counts).
+// takeString reads a string member that some senders write as a number
+// (ids, counts): the first alias with a non-blank value wins; blank values
+// become "". Every present alias must be a string, number or null.
 func (f fields) takeString(what string, dst *string, keys ...string) error {
-	var raw json.RawMessage
-	ok, err := f.take(what, &raw, keys...)
-	if !ok || err != nil {
-		return err
+	var out string
+	for _, k := range keys {
+		raw, ok := f[k]
+		if !ok {
+			continue
+		}
+		delete(f, k)
+		var v string
+		switch {
+		case isNull(raw):
+			continue
+		case raw[0] == '"':
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return fmt.Errorf("%w: %s.%s: %v", ErrDecode, what, k, err)
+			}
+		case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
+			v = string(raw)
+		default:
+			return fmt.Errorf("%w: %s.%s must be a string", ErrDecode, what, k)
+		}
+		if out == "" && strings.TrimSpace(v) != "" {
+			out = v
+		}
 	}
-	if raw[0] == '"' {
-		return json.Unmarshal(raw, dst)
+	*dst = out
+	return nil
+}
+
+// takeTime reads a timestamp under any alias: the first non-zero one wins.
+// Every present alias must decode.
+func (f fields) takeTime(what string, dst *UnixTime, keys ...string) error {
+	var out UnixTime
+	for _, k := range keys {
+		raw, ok := f[k]
+		if !ok {
+			continue
+		}
+		delete(f, k)
+		var t UnixTime
+		if err := t.UnmarshalJSON(raw); err != nil {
+			return fmt.Errorf("%w: %s.%s: %v", ErrDecode, what, k, err)
+		}
+		if out.IsZero() {
+			out = t
+		}
 	}
-	if raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') {
-		*dst = string(raw)
-		return nil
-	}
-	return fmt.Errorf("%w: %s.%s must be a string", ErrDecode, what, keys[0])
+	*dst = out
+	return nil
 }
 
 func (f fields) extra() map[string]json.RawMessage {
@@ -150,3 +197,13 @@ func (w *objWriter) bytes() ([]byte, error) {
 }
 
 func lowerTrim(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// isBlankString reports whether raw is a JSON string of only spaces (no
+// escapes).
+func isBlankString(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return false
+	}
+	return len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/notifykit/notifykit"
 )
 
 // The wiki notification example (spec §6), verbatim.
@@ -237,4 +239,81 @@ func FuzzDecodeNotification(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fastSeeds exercise the fast decoder's edges: aliases, blanks, nulls,
+// event as object/array/null, numbers where strings belong.
+var fastSeeds = []string{
+	wikiNotification, oasNotification,
+	`{"id":"n","date":"","dateTime":"5","consumer_id":" ","consumerId":"c","provider_id":"p","subscription_id":"s","event":null,"events":[{"id":"e","event_type":"T"}]}`,
+	`{"id":"n","resource_type":"","class":"object","date":"0001-01-01T00:00:00Z","date_time":7,"consumer_id":"c","provider_id":"p","subscriptionId":"s","event":{"id":"e","eventType":"T","event_data":"","eventData":" "}}`,
+	`{"id":7,"date":"1","event":[]}`,
+	`{"id":"n","date":"1","event":[{"id":"e","event_type":"T","event_data":null,"eventData":{"a":[1,"]}"]}}]}`,
+	` { "id" : "n" , "event" : [ { "id" : "e" } , { "x" : 1 } ] } `,
+	`{"id":"a","id":"b","event":{"id":"e","id":"f"}}`,
+}
+
+// FuzzFastPathAgrees: wherever the fast decoder accepts a notification,
+// the general decoder gives the same result.
+func FuzzFastPathAgrees(f *testing.F) {
+	for _, s := range fastSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast Notification
+		if !fastNotification(b, &fast) {
+			return
+		}
+		var gen Notification
+		if err := gen.decodeGeneral(b); err != nil {
+			t.Fatalf("fast path accepted what the general path rejects: %v", err)
+		}
+		if gen.Extra != nil {
+			t.Fatalf("fast path dropped members %v", gen.Extra)
+		}
+		if d := cmp.Diff(gen, fast, cmp.Comparer(func(a, b *Notification) bool { return true })); d != "" {
+			t.Fatalf("fast and general decoders disagree (-general +fast):\n%s", d)
+		}
+	})
+}
+
+// FuzzFastEventAgrees is FuzzFastPathAgrees for a single event object.
+func FuzzFastEventAgrees(f *testing.F) {
+	for _, s := range []string{`{"id":"e","event_type":"T","date":"1","event_data":"x"}`,
+		`{"id":"e","class":"event","eventType":"T","dateTime":"2022-09-21T09:23:48Z","eventData":{"k":1},"event_data":" "}`,
+		`{"id":" ","resource_type":"","object_type":"event","date":"","date_time":3}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast Event
+		if !fastEvent(b, &fast) {
+			return
+		}
+		var gen Event
+		if err := gen.decodeGeneral(b); err != nil {
+			t.Fatalf("fast path accepted what the general path rejects: %v", err)
+		}
+		if d := cmp.Diff(gen, fast); d != "" {
+			t.Fatalf("fast and general decoders disagree (-general +fast):\n%s", d)
+		}
+	})
+}
+
+func TestEventAsCloudEvent(t *testing.T) {
+	n, err := DecodeNotification([]byte(wikiNotification))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := notifykit.CloudEvent(n.Events[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ce map[string]any
+	if err := json.Unmarshal(b, &ce); err != nil {
+		t.Fatal(err)
+	}
+	if ce["id"] != "not_123/eve_123" || ce["source"] != "dsgo" || ce["type"] != "dsgo.event.modified" ||
+		ce["subject"] != "sub_123" || ce["data"] != "Data record xyz has been modified by zyx" {
+		t.Fatalf("%s", b)
+	}
 }

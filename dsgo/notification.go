@@ -115,7 +115,9 @@ func (e *Event) DataText() string {
 // decoder the webhook receiver uses. Errors match ErrDecode or ErrInvalid.
 func DecodeNotification(body []byte) (*Notification, error) {
 	var n Notification
-	if err := json.Unmarshal(body, &n); err != nil {
+	// Called directly rather than through json.Unmarshal, which would
+	// validate the body once more before handing it over.
+	if err := n.UnmarshalJSON(body); err != nil {
 		if !errors.Is(err, ErrDecode) {
 			err = fmt.Errorf("%w: notification: %v", ErrDecode, err)
 		}
@@ -130,6 +132,20 @@ func DecodeNotification(body []byte) (*Notification, error) {
 // UnmarshalJSON decodes any spelling variant and sets each event's
 // Notification.
 func (n *Notification) UnmarshalJSON(b []byte) error {
+	if !fastNotification(b, n) {
+		if err := n.decodeGeneral(b); err != nil {
+			return err
+		}
+	}
+	for _, e := range n.Events {
+		e.Notification = n
+	}
+	return nil
+}
+
+// decodeGeneral is the decoder for every variant; fastNotification must
+// agree with it wherever it applies (FuzzFastPathAgrees checks).
+func (n *Notification) decodeGeneral(b []byte) error {
 	f, err := decodeObject("notification", b)
 	if err != nil {
 		return err
@@ -139,7 +155,7 @@ func (n *Notification) UnmarshalJSON(b []byte) error {
 	for _, e := range []error{
 		f.takeString(w, &out.ID, "id"),
 		f.takeString(w, &out.ResourceType, "resource_type", "class", "object_type"),
-		take2(f.take(w, &out.Date, "date", "dateTime", "date_time")),
+		f.takeTime(w, &out.Date, "date", "dateTime", "date_time"),
 		f.takeString(w, &out.ConsumerID, "consumer_id", "consumerId"),
 		f.takeString(w, &out.ProviderID, "provider_id", "providerId"),
 		f.takeString(w, &out.SubscriptionID, "subscription_id", "subscriptionId"),
@@ -152,9 +168,6 @@ func (n *Notification) UnmarshalJSON(b []byte) error {
 	}
 	out.Extra = f.extra()
 	*n = out
-	for _, e := range n.Events {
-		e.Notification = n
-	}
 	return nil
 }
 
@@ -194,6 +207,13 @@ func takeEvents(f fields, dst *[]*Event) error {
 
 // UnmarshalJSON decodes any spelling variant of an event.
 func (e *Event) UnmarshalJSON(b []byte) error {
+	if fastEvent(b, e) {
+		return nil
+	}
+	return e.decodeGeneral(b)
+}
+
+func (e *Event) decodeGeneral(b []byte) error {
 	f, err := decodeObject("event", b)
 	if err != nil {
 		return err
@@ -204,7 +224,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		f.takeString(w, &out.EventID, "id"),
 		f.takeString(w, &out.ResourceType, "resource_type", "class", "object_type"),
 		f.takeString(w, &out.EventType, "event_type", "eventType"),
-		take2(f.take(w, &out.Date, "date", "dateTime", "date_time")),
+		f.takeTime(w, &out.Date, "date", "dateTime", "date_time"),
 		f.takeString(w, &out.Description, "description"),
 		take2(f.take(w, &out.Data, "event_data", "eventData")),
 	} {

@@ -131,10 +131,10 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithRetry sets how often a request answered 429 or 503 (or failing
-// with a network error before any response on an idempotent method) is tried in total, and
-// the delay before retry n when the server sends no Retry-After. Default: 4
-// attempts, 0.5 s × n. NewClient.
+// WithRetry sets how often a request is tried in total when it is answered
+// 429 or 503, or (GET and DELETE only: a POST may have been processed) fails
+// with a network error, and the delay before retry n when the server sends
+// no Retry-After. Default: 4 attempts, 0.5 s × n. NewClient.
 func WithRetry(maxAttempts int, backoff func(attempt int) time.Duration) Option {
 	return func(o *options) error {
 		if maxAttempts < 1 || backoff == nil {

@@ -1,11 +1,12 @@
 package dsgo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/notifykit/notifykit"
@@ -26,6 +27,7 @@ type Receiver struct {
 	auth    Authenticator
 	o       options
 	handler notifykit.Handler
+	bufs    sync.Pool // of *bytes.Buffer for request bodies
 }
 
 // NewReceiver returns a webhook receiver for the consumer party ownID,
@@ -47,9 +49,10 @@ func NewReceiver(ownID string, auth Authenticator, opts ...Option) (*Receiver, e
 		return nil, err
 	}
 	if o.dedupe == nil && !o.noDedupe {
-		o.dedupe = notifykit.NewMemoryDedupeStore(notifykit.DefaultDedupeCapacity)
+		o.dedupe = newShardedDedupe(notifykit.DefaultDedupeCapacity)
 	}
 	r := &Receiver{ownID: ownID, auth: auth, o: o}
+	r.bufs.New = func() any { return new(bytes.Buffer) }
 	if o.handler != nil {
 		r.setHandler(o.handler)
 	}
@@ -165,7 +168,17 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.fail(w, err)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.o.maxBody))
+	buf := r.bufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // do not keep rare huge bodies alive
+			buf.Reset()
+			r.bufs.Put(buf)
+		}
+	}()
+	// The body is only read here; decoding copies what it keeps, so the
+	// buffer is reused for the next request.
+	_, err = buf.ReadFrom(http.MaxBytesReader(w, req.Body, r.o.maxBody))
+	body := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -58,9 +58,9 @@ func (s *Subscription) UnmarshalJSON(b []byte) error {
 		f.takeString(w, &out.ID, "id"),
 		f.takeString(w, &out.ResourceType, "resource_type", "class"),
 		f.takeString(w, &out.URL, "url", "href"),
-		take2(f.take(w, &out.CreatedDate, "created_date", "createdDate", "createdDateTime")),
-		take2(f.take(w, &out.StartDate, "start_date", "startDate", "startDateTime")),
-		take2(f.take(w, &out.EndDate, "end_date", "endDate", "endDateTime")),
+		f.takeTime(w, &out.CreatedDate, "created_date", "createdDate", "createdDateTime"),
+		f.takeTime(w, &out.StartDate, "start_date", "startDate", "startDateTime"),
+		f.takeTime(w, &out.EndDate, "end_date", "endDate", "endDateTime"),
 		f.takeString(w, &out.ConsumerID, "consumer_id", "consumerId"),
 		f.takeString(w, &out.ProviderID, "provider_id", "providerId"),
 		f.takeString(w, &out.Description, "description"),
@@ -130,12 +130,15 @@ func (s *Subscription) Encode(d Dialect) ([]byte, error) {
 // SubscriptionCreate is the body of POST /subscriptions. The provider sets
 // id, status, created_date and consumer_id itself.
 type SubscriptionCreate struct {
-	EventTypes  []string
-	WebhookURL  string
-	StartDate   UnixTime // zero: now
-	EndDate     UnixTime // zero: no end
-	Description string
-	Extra       map[string]json.RawMessage
+	// ResourceType is "subscription"; decoding records what was sent
+	// (providers require it), encoding always writes "subscription".
+	ResourceType string
+	EventTypes   []string
+	WebhookURL   string
+	StartDate    UnixTime // zero: now
+	EndDate      UnixTime // zero: no end
+	Description  string
+	Extra        map[string]json.RawMessage
 }
 
 // MarshalJSON writes the wiki request shape.
@@ -167,8 +170,8 @@ func (c *SubscriptionCreate) UnmarshalJSON(b []byte) error {
 		f.takeString(w, &rt, "resource_type", "class"),
 		takeEventTypes(f, &out.EventTypes),
 		f.takeString(w, &out.WebhookURL, "webhook_url", "webhookUrl"),
-		take2(f.take(w, &out.StartDate, "start_date", "startDate", "startDateTime")),
-		take2(f.take(w, &out.EndDate, "end_date", "endDate", "endDateTime")),
+		f.takeTime(w, &out.StartDate, "start_date", "startDate", "startDateTime"),
+		f.takeTime(w, &out.EndDate, "end_date", "endDate", "endDateTime"),
 		f.takeString(w, &out.Description, "description"),
 	} {
 		if e != nil {
@@ -178,6 +181,7 @@ func (c *SubscriptionCreate) UnmarshalJSON(b []byte) error {
 	if rt != "" && rt != ResourceSubscription {
 		return fmt.Errorf("%w: resource_type %q, want %q", ErrInvalid, rt, ResourceSubscription)
 	}
+	out.ResourceType = rt
 	out.Extra = f.extra()
 	*c = out
 	return nil

@@ -58,7 +58,8 @@ func NewAssertionVerifier(ownID string, roots *x509.CertPool, opts ...Option) (*
 	}
 	return &AssertionVerifier{
 		ownID: ownID, roots: roots, o: o,
-		parser: jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation(), jwt.WithJSONNumber()),
+		parser: jwt.NewParser(jwt.WithValidMethods([]string{"RS256"}), jwt.WithoutClaimsValidation(), jwt.WithJSONNumber(),
+			jwt.WithStrictDecoding()),
 		replay: newReplayCache(o.replayLimit),
 	}, nil
 }

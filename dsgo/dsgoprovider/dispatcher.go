@@ -26,11 +26,13 @@ type DeliveryError struct {
 	Err            error
 }
 
+// Error describes the failed delivery.
 func (e *DeliveryError) Error() string {
 	return fmt.Sprintf("dsgoprovider: notification %s for subscription %s not delivered after %d attempt(s): %v",
 		e.NotificationID, e.SubscriptionID, e.Attempts, e.Err)
 }
 
+// Unwrap returns the last attempt's error.
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // userAgent is sent with every notification.

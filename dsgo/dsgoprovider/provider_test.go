@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -184,6 +185,21 @@ func TestProviderRejectsBadRequests(t *testing.T) {
 		if _, err := c.Subscriptions.Create(ctx, req); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.OAuth == nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+	// A hand-written body without resource_type (required by the spec).
+	tok, err := c.TokenSource().Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := http.NewRequest(http.MethodPost, p.URL+"/subscriptions", strings.NewReader(`{"event_type":["Modified"],"webhook_url":"https://consumer.example/hook"}`))
+	raw.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("create without resource_type: %d", resp.StatusCode)
 	}
 	anon, _ := dsgo.NewClient(p.URL)
 	if _, err := anon.Subscriptions.List(ctx); !errors.Is(err, dsgo.ErrUnauthorized) {

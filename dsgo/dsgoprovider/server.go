@@ -105,23 +105,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// caller authenticates and authorises r; it has answered when ok is false.
-func (s *Server) caller(w http.ResponseWriter, r *http.Request, action Action, sub *dsgo.Subscription) (string, bool) {
+// authenticate identifies the caller; it has answered 401 (or 500) when ok
+// is false. It runs once per request: an authenticator may consume what it
+// checks (a one-time assertion).
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
 	party, err := s.auth.Authenticate(r)
-	if err != nil || party == "" {
-		if err == nil || errors.Is(err, dsgo.ErrUnauthorized) {
-			dsgo.WriteOAuthError(w, http.StatusUnauthorized, "invalid_token", "a valid access token is required")
-		} else {
-			s.o.onError(err)
-			dsgo.WriteOAuthError(w, http.StatusInternalServerError, "server_error", "")
-		}
-		return "", false
+	if err == nil && party != "" {
+		return party, true
 	}
-	if s.o.policy != nil {
-		if err := s.o.policy(r.Context(), party, action, sub); err != nil {
-			dsgo.WriteOAuthError(w, http.StatusForbidden, "access_denied", "not allowed by the provider's policy")
-			return "", false
-		}
+	if err == nil || errors.Is(err, dsgo.ErrUnauthorized) {
+		dsgo.WriteOAuthError(w, http.StatusUnauthorized, "invalid_token", "a valid access token is required")
+	} else {
+		s.o.onError(err)
+		dsgo.WriteOAuthError(w, http.StatusInternalServerError, "server_error", "")
+	}
+	return "", false
+}
+
+// authorize applies the policy; it has answered 403 when ok is false.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, party string, action Action, sub *dsgo.Subscription) bool {
+	if s.o.policy == nil {
+		return true
+	}
+	if err := s.o.policy(r.Context(), party, action, sub); err != nil {
+		dsgo.WriteOAuthError(w, http.StatusForbidden, "access_denied", "not allowed by the provider's policy")
+		return false
+	}
+	return true
+}
+
+// caller authenticates and authorises a request that names no
+// subscription.
+func (s *Server) caller(w http.ResponseWriter, r *http.Request, action Action) (string, bool) {
+	party, ok := s.authenticate(w, r)
+	if !ok || !s.authorize(w, r, party, action, nil) {
+		return "", false
 	}
 	return party, true
 }
@@ -130,21 +148,20 @@ func (s *Server) caller(w http.ResponseWriter, r *http.Request, action Action, s
 // for another party's subscription, which must not be revealed) when ok is
 // false.
 func (s *Server) own(w http.ResponseWriter, r *http.Request, action Action) (*dsgo.Subscription, bool) {
-	party, err := s.auth.Authenticate(r)
-	if err != nil || party == "" {
-		s.caller(w, r, action, nil) // answers 401/500
+	party, ok := s.authenticate(w, r)
+	if !ok {
 		return nil, false
 	}
 	sub, err := s.store.GetSubscription(r.Context(), r.PathValue("id"))
+	if err != nil && !errors.Is(err, dsgo.ErrNotFound) {
+		s.storeError(w, err)
+		return nil, false
+	}
 	if err != nil || sub.ConsumerID != party {
-		if err != nil && !errors.Is(err, dsgo.ErrNotFound) {
-			s.storeError(w, err)
-			return nil, false
-		}
 		dsgo.WriteOAuthError(w, http.StatusNotFound, "not_found", "no such subscription")
 		return nil, false
 	}
-	if _, ok := s.caller(w, r, action, sub); !ok {
+	if !s.authorize(w, r, party, action, sub) {
 		return nil, false
 	}
 	return sub, true
@@ -163,7 +180,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, b []byte) {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
-	party, ok := s.caller(w, r, ActionList, nil)
+	party, ok := s.caller(w, r, ActionList)
 	if !ok {
 		return
 	}
@@ -205,7 +222,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 const maxCreateBody = 64 << 10
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
-	party, ok := s.caller(w, r, ActionCreate, nil)
+	party, ok := s.caller(w, r, ActionCreate)
 	if !ok {
 		return
 	}
@@ -240,6 +257,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) newSubscription(party string, req *dsgo.SubscriptionCreate, now time.Time) (*dsgo.Subscription, error) {
+	if req.ResourceType != dsgo.ResourceSubscription {
+		return nil, errors.New(`resource_type "subscription" is required`)
+	}
 	var types []string
 	for _, t := range req.EventTypes {
 		if strings.TrimSpace(t) == "" {
