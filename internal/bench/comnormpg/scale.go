@@ -59,21 +59,32 @@ func New(ctx context.Context, cfg Config) (*Bench, error) {
 // Close stops the cluster.
 func (b *Bench) Close() error { return b.srv.Close() }
 
-// Rate runs the workload through n server instances on a fresh database
-// and returns messages per second (each posted, peeked and deleted).
+// Rate runs the workload through n server instances and returns messages
+// per second (each posted, peeked and deleted).
 func (b *Bench) Rate(ctx context.Context, n int) (float64, error) {
+	count, d, err := b.Run(ctx, n)
+	if err != nil {
+		return 0, err
+	}
+	return float64(count) / d.Seconds(), nil
+}
+
+// Run runs the workload through n server instances on a fresh database and
+// returns how many messages went through and how long that took (set-up
+// excluded).
+func (b *Bench) Run(ctx context.Context, n int) (int, time.Duration, error) {
 	if n < 1 {
-		return 0, errors.New("comnormpg: need at least one instance")
+		return 0, 0, errors.New("comnormpg: need at least one instance")
 	}
 	_, dsn, err := b.srv.CreateDatabase(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	bases := make([]string, n)
 	for i := range bases {
 		base, stop, err := b.instance(ctx, dsn)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		defer stop()
 		bases[i] = base
@@ -120,17 +131,17 @@ func (b *Bench) instance(ctx context.Context, dsn string) (base string, stop fun
 	}, nil
 }
 
-func (b *Bench) run(ctx context.Context, bases []string) (float64, error) {
+func (b *Bench) run(ctx context.Context, bases []string) (int, time.Duration, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	snd, err := comnorm.NewSender()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	clients := make([]*comnorm.Client, len(bases))
 	for i, base := range bases {
 		if clients[i], err = comnorm.NewClient(partnerKey, comnorm.WithBaseURL(base)); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	body := []byte(`{"event":"articleSelected","article":"4711","quantity":1}`)
@@ -139,7 +150,7 @@ func (b *Bench) run(ctx context.Context, bases []string) (float64, error) {
 	queues := make([]*comnorm.Queue, b.cfg.Queues)
 	for q := range queues {
 		if queues[q], err = clients[(q+1)%len(bases)].CreateQueue(ctx); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	var wg sync.WaitGroup
@@ -177,11 +188,12 @@ func (b *Bench) run(ctx context.Context, bases []string) (float64, error) {
 		})
 	}
 	wg.Wait()
+	elapsed := time.Since(start)
 	if err := context.Cause(ctx); err != nil {
-		return 0, fmt.Errorf("comnormpg: %w", err)
+		return 0, 0, fmt.Errorf("comnormpg: %w", err)
 	}
 	if n := deleted.Load(); n != total {
-		return 0, fmt.Errorf("comnormpg: %d of %d messages deleted", n, total)
+		return 0, 0, fmt.Errorf("comnormpg: %d of %d messages deleted", n, total)
 	}
-	return float64(total) / time.Since(start).Seconds(), nil
+	return int(total), elapsed, nil
 }
