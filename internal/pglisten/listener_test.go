@@ -2,7 +2,6 @@ package pglisten
 
 import (
 	"context"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 	"github.com/notifykit/notifykit/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func setup(t *testing.T, dsn string) (*pgxpool.Pool, *pgx.ConnConfig) {
 	t.Helper()

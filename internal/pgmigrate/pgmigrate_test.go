@@ -3,7 +3,6 @@ package pgmigrate_test
 import (
 	"context"
 	"errors"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/notifykit/notifykit/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func pool(t *testing.T) *pgxpool.Pool {
 	t.Helper()

@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -73,22 +74,28 @@ func NewServer(t testing.TB) *Server {
 	return srv
 }
 
-// Main runs the tests and then stops the shared cluster and removes the
-// template, instead of leaving that to process exit and the next sweep:
+// Main runs the tests, stops the shared cluster and removes the template,
+// then exits (like brokertest.Main), instead of leaving the cleanup to
+// process exit and the next sweep:
 //
-//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-func Main(m *testing.M) int {
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+func Main(m *testing.M) {
 	code := m.Run()
 	shared.mu.Lock()
 	if shared.srv != nil {
-		_ = shared.srv.Close()
+		if err := shared.srv.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			if code == 0 {
+				code = 1
+			}
+		}
 		shared.srv = nil
 	}
 	shared.mu.Unlock()
 	if tmpl.dir != "" {
 		_ = os.RemoveAll(filepath.Dir(tmpl.dir))
 	}
-	return code
+	os.Exit(code)
 }
 
 var shared struct {

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func TestMain(m *testing.M) { os.Exit(Main(m)) }
+func TestMain(m *testing.M) { Main(m) }
 
 func connect(t *testing.T, dsn string) *pgx.Conn {
 	t.Helper()

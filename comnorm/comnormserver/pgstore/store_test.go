@@ -3,7 +3,6 @@ package pgstore_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 	"github.com/notifykit/notifykit/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 func open(t *testing.T, dsn string, opts ...pgstore.Option) *pgstore.Store {
 	t.Helper()

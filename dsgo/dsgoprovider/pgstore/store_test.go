@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnvDSN) != "" {
 		os.Exit(runChild())
 	}
-	os.Exit(pgtest.Main(m))
+	pgtest.Main(m)
 }
 
 func open(t *testing.T, dsn string, opts ...pgstore.Option) *pgstore.Store {
