@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -28,34 +29,41 @@ func open(t *testing.T, dsn string, opts ...pgstore.Option) *pgstore.Store {
 	return s
 }
 
-// The shared conformance suite, each store on a fresh database; Reopen is
-// a new Store (new pool, new listener) on the same database, as after a
-// server restart.
+// The shared conformance suite. The subtests share one database, each
+// with tables of its own (a fresh prefix), which isolates them as well as a
+// database per subtest and costs less; Reopen is a new Store (new pool, new
+// listener) on the same tables, as after a server restart.
 func TestConformance(t *testing.T) {
-	dsns := map[comnormserver.Store]string{}
+	dsn := pgtest.New(t).URL
+	n := 0
+	prefixes := map[comnormserver.Store]string{}
 	storetest.Run(t, storetest.Factory{
 		New: func(t *testing.T) comnormserver.Store {
-			dsn := pgtest.New(t).URL
-			s := open(t, dsn)
-			dsns[s] = dsn
+			n++
+			prefix := fmt.Sprint("c", n)
+			s := open(t, dsn, pgstore.WithTablePrefix(prefix))
+			prefixes[s] = prefix
 			return s
 		},
 		Reopen: func(t *testing.T, s comnormserver.Store) comnormserver.Store {
 			if err := s.Close(); err != nil {
 				t.Fatal(err)
 			}
-			return open(t, dsns[s])
+			return open(t, dsn, pgstore.WithTablePrefix(prefixes[s]))
 		},
 	})
 }
 
-// The suite again with two stores on one database: everything written
+// The suite again with two stores on the same tables: everything written
 // through one instance is read through the other.
 func TestConformanceAcrossInstances(t *testing.T) {
+	dsn := pgtest.New(t).URL
+	n := 0
 	storetest.Run(t, storetest.Factory{
 		New: func(t *testing.T) comnormserver.Store {
-			dsn := pgtest.New(t).URL
-			return split{write: open(t, dsn), read: open(t, dsn)}
+			n++
+			prefix := pgstore.WithTablePrefix(fmt.Sprint("x", n))
+			return split{write: open(t, dsn, prefix), read: open(t, dsn, prefix)}
 		},
 	})
 }

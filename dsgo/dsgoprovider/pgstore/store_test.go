@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"testing"
@@ -36,17 +37,26 @@ func open(t *testing.T, dsn string, opts ...pgstore.Option) *pgstore.Store {
 	return s
 }
 
+// The subtests share one database, each with tables of its own.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) dsgoprovider.Store { return open(t, pgtest.New(t).URL) })
+	dsn := pgtest.New(t).URL
+	n := 0
+	storetest.Run(t, func(t *testing.T) dsgoprovider.Store {
+		n++
+		return open(t, dsn, pgstore.WithTablePrefix(fmt.Sprint("c", n)))
+	})
 }
 
 // The contract again, every call going to the next of two instances on
-// one database, so claims, completions and deactivations race across
+// the same tables, so claims, completions and deactivations race across
 // instances.
 func TestConformanceAcrossInstances(t *testing.T) {
+	dsn := pgtest.New(t).URL
+	n := 0
 	storetest.Run(t, func(t *testing.T) dsgoprovider.Store {
-		dsn := pgtest.New(t).URL
-		return &roundRobin{inst: []dsgoprovider.Store{open(t, dsn), open(t, dsn)}}
+		n++
+		prefix := pgstore.WithTablePrefix(fmt.Sprint("x", n))
+		return &roundRobin{inst: []dsgoprovider.Store{open(t, dsn, prefix), open(t, dsn, prefix)}}
 	})
 }
 
