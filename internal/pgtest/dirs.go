@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -53,31 +54,36 @@ func makeDir(cred *syscall.Credential) (string, error) {
 // The template cluster is initdb'd once per test binary; every Server
 // copies it, which is several times faster than initdb.
 var tmpl struct {
-	once sync.Once
-	dir  string // the template's data dir
-	err  error
+	mu  sync.Mutex
+	dir string // the template's data dir; "" until made
 }
 
-func template(binDir string, cred *syscall.Credential) (string, error) {
-	tmpl.once.Do(func() {
+// cloneTemplate copies the template cluster to dst, making the template
+// first if needed. The lock keeps RemoveTemplate from deleting it mid-copy.
+func cloneTemplate(ctx context.Context, binDir string, cred *syscall.Credential, dst string) error {
+	tmpl.mu.Lock()
+	defer tmpl.mu.Unlock()
+	if tmpl.dir == "" {
 		dir, err := makeDir(cred)
 		if err != nil {
-			tmpl.err = err
-			return
+			return err
 		}
 		data := filepath.Join(dir, "data")
-		cmd := exec.Command(filepath.Join(binDir, "initdb"), "-D", data, "-U", "postgres",
+		cmd := exec.CommandContext(ctx, filepath.Join(binDir, "initdb"), "-D", data, "-U", "postgres",
 			"--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions")
 		cmd.Env = append(os.Environ(), "LC_ALL=C")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			_ = os.RemoveAll(dir)
-			tmpl.err = fmt.Errorf("pgtest: initdb: %v: %s", err, out)
-			return
+			return fmt.Errorf("pgtest: initdb: %v: %s", err, out)
 		}
 		tmpl.dir = data
-	})
-	return tmpl.dir, tmpl.err
+	}
+	// cp -a keeps ownership and modes, which postgres checks on its data dir.
+	if out, err := exec.CommandContext(ctx, "cp", "-a", tmpl.dir, dst).CombinedOutput(); err != nil {
+		return fmt.Errorf("pgtest: copy template cluster: %v: %s", err, out)
+	}
+	return nil
 }
 
 var sweepOnce sync.Once

@@ -92,10 +92,21 @@ func Main(m *testing.M) {
 		shared.srv = nil
 	}
 	shared.mu.Unlock()
+	RemoveTemplate()
+	os.Exit(code)
+}
+
+// RemoveTemplate deletes the initdb template this process made (Start
+// copies it for every cluster). Programs that use Start outside tests, like
+// the benchmarks, call it after closing their servers; Main calls it for
+// tests. A later Start makes a new one.
+func RemoveTemplate() {
+	tmpl.mu.Lock()
+	defer tmpl.mu.Unlock()
 	if tmpl.dir != "" {
 		_ = os.RemoveAll(filepath.Dir(tmpl.dir))
+		tmpl.dir = ""
 	}
-	os.Exit(code)
 }
 
 var shared struct {

@@ -230,3 +230,22 @@ func TestSkipOrFatal(t *testing.T) {
 		}
 	}
 }
+
+// RemoveTemplate deletes the template; the next Start makes a new one.
+func TestRemoveTemplate(t *testing.T) {
+	NewServer(t) // a template exists now
+	tmpl.mu.Lock()
+	dir := tmpl.dir
+	tmpl.mu.Unlock()
+	if dir == "" {
+		t.Fatal("no template after a start")
+	}
+	RemoveTemplate()
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("template still there: %v", err)
+	}
+	srv := NewServer(t)
+	if _, err := connect(t, srv.URL).Exec(context.Background(), "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+}

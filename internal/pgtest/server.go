@@ -55,18 +55,13 @@ func Start(ctx context.Context) (*Server, error) {
 		return nil, err
 	}
 	sweepOnce.Do(sweep)
-	tmpl, err := template(binDir, cred)
-	if err != nil {
-		return nil, err
-	}
 	dir, err := makeDir(cred)
 	if err != nil {
 		return nil, err
 	}
-	// cp -a keeps ownership and modes, which postgres checks on its data dir.
-	if out, err := exec.CommandContext(ctx, "cp", "-a", tmpl, filepath.Join(dir, "data")).CombinedOutput(); err != nil {
+	if err := cloneTemplate(ctx, binDir, cred, filepath.Join(dir, "data")); err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("pgtest: copy template cluster: %v: %s", err, out)
+		return nil, err
 	}
 	s := &Server{binDir: binDir, dir: dir, cred: cred, logPath: filepath.Join(dir, "postgres.log")}
 	// A port picked free may be taken before postgres binds it; try again.

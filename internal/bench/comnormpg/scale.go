@@ -56,8 +56,13 @@ func New(ctx context.Context, cfg Config) (*Bench, error) {
 	return &Bench{cfg: cfg, srv: srv}, nil
 }
 
-// Close stops the cluster.
-func (b *Bench) Close() error { return b.srv.Close() }
+// Close stops the cluster and removes its files, the initdb template
+// included.
+func (b *Bench) Close() error {
+	err := b.srv.Close()
+	pgtest.RemoveTemplate()
+	return err
+}
 
 // Rate runs the workload through n server instances and returns messages
 // per second (each posted, peeked and deleted).
