@@ -46,12 +46,13 @@ type Subscriber struct {
 	mu          sync.Mutex // guards everything below
 	cm          *autopaho.ConnectionManager
 	runCtx      context.Context
-	gen         int         // connection generation, +1 per connection up
-	up          bool        // connection is up
-	shadowGen   int         // generation on which the shadow get topics are subscribed
-	topic       Partnerbaum // subscribed on the current connection; "" when not
-	lastTopic   Partnerbaum // last topic ever subscribed
-	downSince   time.Time   // start of the current gap; zero when none
+	gen         int                // connection generation, +1 per connection up
+	connCancel  context.CancelFunc // ends work bound to the current connection
+	up          bool               // connection is up
+	shadowGen   int                // generation on which the shadow get topics are subscribed
+	topic       Partnerbaum        // subscribed on the current connection; "" when not
+	lastTopic   Partnerbaum        // last topic ever subscribed
+	downSince   time.Time          // start of the current gap; zero when none
 	downReason  string
 	lastErr     error
 	lastConnect time.Time
@@ -224,6 +225,10 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.cm, s.up, s.topic = nil, false, ""
+	if s.connCancel != nil {
+		s.connCancel()
+		s.connCancel = nil
+	}
 	s.mu.Unlock()
 	return result
 }
@@ -318,6 +323,9 @@ func (s *Subscriber) fail(err error) {
 
 // connectError reports a failed attempt; certificate problems end Run.
 func (s *Subscriber) connectError(err error) {
+	s.mu.Lock()
+	s.lastConnect = time.Now()
+	s.mu.Unlock()
 	ce := &ConnectError{Endpoint: s.host, Err: err}
 	if permanentTLS(err) {
 		ce.Permanent = true
@@ -327,12 +335,22 @@ func (s *Subscriber) connectError(err error) {
 	s.report(ce)
 }
 
-func (s *Subscriber) connectionUp(ctx context.Context, cm *autopaho.ConnectionManager) {
+func (s *Subscriber) connectionUp(runCtx context.Context, cm *autopaho.ConnectionManager) {
+	// Work for this connection (SUBSCRIBE, shadow get) ends with it: paho
+	// does not always fail pending requests when the connection drops.
+	ctx, cancel := context.WithCancel(runCtx)
 	s.mu.Lock()
+	// The CONNECT went out between the dial and now: measure the throttle
+	// from here so that the broker never sees two within backoffMin.
+	s.lastConnect = time.Now()
 	s.gen++
 	gen := s.gen
 	s.up = true
 	s.topic = ""
+	if s.connCancel != nil {
+		s.connCancel()
+	}
+	s.connCancel = cancel
 	s.mu.Unlock()
 	s.o.logger.Info("kreditsmart: connected", "client", s.clientID, "endpoint", s.host)
 	// OnConnectionUp must not block: resolve and subscribe in the background.
@@ -347,6 +365,10 @@ func (s *Subscriber) connectionDown() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.up = false
+	if s.connCancel != nil {
+		s.connCancel()
+		s.connCancel = nil
+	}
 	reason := "connection lost"
 	if s.lastErr != nil {
 		reason = s.lastErr.Error()
@@ -501,7 +523,7 @@ func (s *Subscriber) subscribe(ctx context.Context, cm *autopaho.ConnectionManag
 		}
 	}
 	if err != nil {
-		if !s.current(gen) || errors.Is(err, autopaho.ConnectionDownError) || errors.Is(err, paho.ErrConnectionLost) {
+		if !s.current(gen) || ctx.Err() != nil || errors.Is(err, autopaho.ConnectionDownError) || errors.Is(err, paho.ErrConnectionLost) {
 			return errConnGone
 		}
 		return fmt.Errorf("%w: SUBSCRIBE %v: %v", ErrSubscriptionRejected, filters, err)
@@ -509,7 +531,11 @@ func (s *Subscriber) subscribe(ctx context.Context, cm *autopaho.ConnectionManag
 	s.mu.Lock()
 	if s.gen == gen {
 		s.pending = nil
-		s.drops = 0
+		if topic != "" {
+			// Only the topic's SUBACK proves the loop is over; the shadow
+			// topics are subscribed first on every connection.
+			s.drops = 0
+		}
 	}
 	s.mu.Unlock()
 	return nil

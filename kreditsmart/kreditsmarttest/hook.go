@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -14,7 +14,8 @@ import (
 
 // errPolicy closes the connection: AWS IoT answers packets outside the
 // policy or its limits by disconnecting, not with an error code.
-var errPolicy = errors.New("kreditsmarttest: not authorized")
+// mochi closes the connection only for errors matching ErrRejectPacket.
+var errPolicy = fmt.Errorf("kreditsmarttest: not authorized (%w)", packets.ErrRejectPacket)
 
 // hook implements the AWS IoT behaviour on top of mochi's broker.
 type hook struct {
@@ -48,7 +49,7 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 	s := h.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.connects[cl.ID]++
+	s.connects[cl.ID] = append(s.connects[cl.ID], time.Now())
 	if s.policies[cn] == nil {
 		return false
 	}
@@ -66,6 +67,14 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 // OnPacketRead enforces the policy and the limits before mochi processes
 // a packet; an error closes the connection.
 func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	pk, err := h.check(cl, pk)
+	if err != nil {
+		h.s.logf("kreditsmarttest: closing connection of %s: %v", cl.ID, err)
+	}
+	return pk, err
+}
+
+func (h *hook) check(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	s := h.s
 	s.mu.Lock()
 	defer s.mu.Unlock()

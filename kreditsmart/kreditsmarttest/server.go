@@ -38,11 +38,11 @@ type Server struct {
 	ln   *listeners.TCP
 
 	mu       sync.Mutex
-	policies map[string]*Policy          // by certificate common name
-	identity map[*mqtt.Client]string     // connection -> common name
-	shadows  map[string]*shadow          // by thing[/name]
+	policies map[string]*Policy               // by certificate common name
+	identity map[*mqtt.Client]string          // connection -> common name
+	shadows  map[string]*shadow               // by thing[/name]
 	inSub    map[*mqtt.Client]map[string]bool // filters of a SUBSCRIBE being processed
-	connects map[string]int              // CONNECTs per client id
+	connects map[string][]time.Time           // CONNECT times per client id
 	closed   bool
 }
 
@@ -90,7 +90,7 @@ func NewServer(t testing.TB) *Server {
 		identity: map[*mqtt.Client]string{},
 		shadows:  map[string]*shadow{},
 		inSub:    map[*mqtt.Client]map[string]bool{},
-		connects: map[string]int{},
+		connects: map[string][]time.Time{},
 	}
 	s.mqtt = mqtt.New(&mqtt.Options{
 		InlineClient: true,
@@ -122,6 +122,16 @@ func (s *Server) Close() {
 	s.closed = true
 	s.mu.Unlock()
 	_ = s.mqtt.Close()
+}
+
+// logf logs to the test while it runs.
+func (s *Server) logf(format string, args ...any) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if !closed {
+		s.t.Logf(format, args...)
+	}
 }
 
 // Endpoint is host:port of the MQTT listener.
@@ -293,7 +303,15 @@ func (s *Server) DropAll() {
 func (s *Server) Connects(clientID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.connects[clientID]
+	return len(s.connects[clientID])
+}
+
+// ConnectTimes returns when clientID sent its CONNECTs, for tests of the
+// reconnect throttle (AWS IoT allows one CONNECT per second per client id).
+func (s *Server) ConnectTimes(clientID string) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.connects[clientID]...)
 }
 
 // Subscriptions returns the filters clientID holds now.
