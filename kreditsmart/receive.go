@@ -84,12 +84,11 @@ func (s *Subscriber) onPublish(pr paho.PublishReceived) (bool, error) {
 		return true, nil
 	}
 	n.Topic, n.Channel, n.ReceivedAt = p.Topic, ChannelMQTT, time.Now()
-	s.mu.Lock()
-	ctx := s.runCtx
-	s.mu.Unlock()
-	if ctx == nil {
-		ctx = context.Background()
+	if s.coalescer != nil {
+		s.coalescer.add(n, ack)
+		return true, nil
 	}
+	ctx := s.handlerCtx()
 	if !s.pool {
 		// One at a time on the routing goroutine; paho acknowledges when
 		// we return, that is after the handler.
@@ -105,6 +104,16 @@ func (s *Subscriber) onPublish(pr paho.PublishReceived) (bool, error) {
 		<-s.sem
 	}()
 	return true, nil
+}
+
+// handlerCtx is Run's context: handlers see shutdown.
+func (s *Subscriber) handlerCtx() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.runCtx == nil {
+		return context.Background()
+	}
+	return s.runCtx
 }
 
 func (s *Subscriber) handle(ctx context.Context, n *Notification) {

@@ -32,7 +32,7 @@ type Subscriber struct {
 	dataplane *iotdataplane.Client
 
 	notify    notifykit.Handler // wrapped notification handler
-	coalescer *notifykit.Coalescer
+	coalescer *coalescer
 	generic   notifykit.Handler // receives lifecycle events too; may be nil
 	onGap     func(context.Context, *Gap)
 	onTopic   func(context.Context, *TopicChange)
@@ -134,11 +134,6 @@ func NewSubscriber(endpoint, clientID string, opts ...Option) (*Subscriber, erro
 }
 
 func (s *Subscriber) setNotify(h notifykit.Handler) {
-	s.coalescer = nil
-	if s.o.coalesce > 0 {
-		s.coalescer = notifykit.NewCoalescer(h, s.o.coalesce)
-		h = s.coalescer
-	}
 	s.notify = notifykit.Chain(h, s.o.middlewares...)
 }
 
@@ -185,13 +180,19 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	s.fatal = make(chan error, 1)
 	s.pool = s.o.concurrency > 1 || s.o.coalesce > 0
 	if s.pool {
-		n := s.o.concurrency
-		if s.o.coalesce > 0 && n < int(s.o.receiveMax) {
-			// Coalesced calls wait for their window: let as many wait as the
-			// broker may have in flight, or the window would throttle intake.
-			n = int(s.o.receiveMax)
-		}
-		s.sem = make(chan struct{}, n)
+		s.sem = make(chan struct{}, s.o.concurrency)
+	}
+	if s.o.coalesce > 0 {
+		s.coalescer = newCoalescer(s.o.coalesce, func(n *Notification, done func()) {
+			s.sem <- struct{}{}
+			s.work.Add(1)
+			go func() {
+				defer s.work.Done()
+				s.handle(s.handlerCtx(), n)
+				done()
+				<-s.sem
+			}()
+		})
 	}
 	s.mu.Lock()
 	s.runCtx = runCtx
@@ -217,12 +218,19 @@ func (s *Subscriber) Run(ctx context.Context) error {
 	cancel()
 	<-cm.Done()
 	s.bg.Wait()
-	s.work.Wait()
 	if s.coalescer != nil {
-		fctx, fcancel := context.WithTimeout(context.Background(), s.o.coalesce+5*time.Second)
-		_ = s.coalescer.Flush(fctx)
+		// Pending batches are handled now, not dropped: their messages were
+		// received, and the handler gets a live context for them.
+		s.mu.Lock()
+		s.runCtx = context.WithoutCancel(ctx)
+		s.mu.Unlock()
+		fctx, fcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := s.coalescer.flush(fctx); err != nil {
+			s.report(fmt.Errorf("%w: coalesced notifications still running at shutdown: %v", ErrHandler, err))
+		}
 		fcancel()
 	}
+	s.work.Wait()
 	s.mu.Lock()
 	s.cm, s.up, s.topic = nil, false, ""
 	if s.connCancel != nil {

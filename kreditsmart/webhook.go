@@ -35,10 +35,6 @@ func Sign(secret, body []byte) string {
 // ErrMissingSignature or ErrInvalidSignature and never contain secrets.
 func Verify(header http.Header, body []byte, secrets ...[]byte) error {
 	got := strings.TrimSpace(header.Get(SignatureHeader))
-	if v := header[SignatureHeader]; got == "" && len(v) > 0 {
-		// A hand-built header map may hold the non-canonical key.
-		got = strings.TrimSpace(v[0])
-	}
 	if got == "" {
 		return ErrMissingSignature
 	}

@@ -145,7 +145,9 @@ func FuzzVerify(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrInvalidSignature) && !errors.Is(err, ErrMissingSignature) {
 			t.Fatalf("untyped %v", err)
 		}
-		if err := Verify(http.Header{SignatureHeader: {Sign(secret, body)}}, body, secret); err != nil {
+		own := http.Header{}
+		own.Set(SignatureHeader, Sign(secret, body))
+		if err := Verify(own, body, secret); err != nil {
 			t.Fatalf("own signature rejected: %v", err)
 		}
 	})
