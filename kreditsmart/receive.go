@@ -201,7 +201,7 @@ func (s *Subscriber) follow(ctx context.Context, gen int, doc []byte) {
 	defer s.subMu.Unlock()
 	s.mu.Lock()
 	old, cm, live := s.topic, s.cm, s.gen == gen && s.up
-	gaveUp := s.rejected[topic]
+	gaveUp := s.rejected[topic] != nil
 	s.mu.Unlock()
 	if !live || old == "" || old == topic || cm == nil {
 		return
@@ -222,8 +222,8 @@ func (s *Subscriber) follow(ctx context.Context, gen int, doc []byte) {
 	if err := s.subscribe(ctx, cm, gen, topic, newFilters); err != nil {
 		s.mu.Lock()
 		s.overlap = nil
-		if _, ok := err.(*SubscriptionError); ok {
-			s.rejected[topic] = true
+		if se, ok := err.(*SubscriptionError); ok {
+			s.rejected[topic] = se
 		}
 		s.mu.Unlock()
 		if err != errConnGone {

@@ -60,7 +60,7 @@ type Subscriber struct {
 	pendingAt   time.Time
 	pendingTop  Partnerbaum
 	drops       int // loop guard: drops right after SUBSCRIBE, in a row
-	rejected    map[Partnerbaum]bool
+	rejected    map[Partnerbaum]*SubscriptionError // topics given up on, with why
 	overlap     *overlap
 
 	fatal chan error
@@ -118,7 +118,7 @@ func NewSubscriber(endpoint, clientID string, opts ...Option) (*Subscriber, erro
 		o:        o,
 		tls:      tlsConfig(host, o.port, *o.cert, o.rootCAs, alpnMQTT),
 		waiters:  make(map[string]chan shadowResult),
-		rejected: make(map[Partnerbaum]bool),
+		rejected: make(map[Partnerbaum]*SubscriptionError),
 	}
 	if o.thing != "" {
 		s.prefix = shadowPrefix(o.thing, o.shadowName)
@@ -393,11 +393,11 @@ func (s *Subscriber) connectionDown() {
 			s.drops = 0
 		}
 		if s.drops >= s.o.guardDrops {
-			top := s.pendingTop
-			s.rejected[top] = true
+			se := &SubscriptionError{Filters: s.pending, Topic: s.pendingTop, Drops: s.o.guardDrops,
+				Reason: fmt.Sprintf("the broker closed the connection right after SUBSCRIBE %d times in a row (AWS IoT's answer to a filter outside the policy); last: %s", s.o.guardDrops, reason)}
+			s.rejected[se.Topic] = se
 			s.drops = 0
-			go s.report(&SubscriptionError{Filters: s.pending, Topic: top, Drops: s.o.guardDrops,
-				Reason: "the broker closed the connection right after SUBSCRIBE (AWS IoT's answer to a filter outside the policy): " + reason})
+			go s.report(se)
 		}
 		s.pending = nil
 	}
@@ -553,11 +553,15 @@ func (s *Subscriber) subscribe(ctx context.Context, cm *autopaho.ConnectionManag
 // reports the gap that ends here.
 func (s *Subscriber) subscribeTopic(ctx context.Context, cm *autopaho.ConnectionManager, gen int, topic Partnerbaum) error {
 	s.mu.Lock()
-	gaveUp := s.rejected[topic]
+	given := s.rejected[topic]
 	s.mu.Unlock()
-	if gaveUp {
-		return &SubscriptionError{Topic: topic, Permanent: true, Drops: s.o.guardDrops,
-			Reason: "the broker rejected this topic before and the shadow still names it"}
+	if given != nil {
+		final := *given
+		final.Permanent = true
+		if s.prefix != "" {
+			final.Reason += "; the re-read shadow still names this topic"
+		}
+		return &final
 	}
 	filters, err := s.filters(topic)
 	if err != nil {
@@ -569,7 +573,7 @@ func (s *Subscriber) subscribeTopic(ctx context.Context, cm *autopaho.Connection
 			// A SUBACK refusal is as final as the disconnect loop: remember
 			// it so that only a different topic from the shadow is tried.
 			s.mu.Lock()
-			s.rejected[topic] = true
+			s.rejected[topic] = se
 			s.mu.Unlock()
 			if s.prefix == "" {
 				se.Permanent = true
