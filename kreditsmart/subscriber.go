@@ -59,7 +59,7 @@ type Subscriber struct {
 	pending     []string // filters of a SUBSCRIBE without SUBACK yet
 	pendingAt   time.Time
 	pendingTop  Partnerbaum
-	drops       int // loop guard: drops right after SUBSCRIBE, in a row
+	drops       int                                // loop guard: drops right after SUBSCRIBE, in a row
 	rejected    map[Partnerbaum]*SubscriptionError // topics given up on, with why
 	overlap     *overlap
 
