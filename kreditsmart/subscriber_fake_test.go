@@ -1,12 +1,15 @@
 package kreditsmart_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/notifykit/notifykit"
 	"github.com/notifykit/notifykit/kreditsmart"
 	"github.com/notifykit/notifykit/kreditsmart/kreditsmarttest"
 )
@@ -347,4 +350,107 @@ func TestFakeSharedSubscriptionSplitsLoad(t *testing.T) {
 	if ra.count() == 0 || rb.count() == 0 {
 		t.Errorf("not shared: %d / %d", ra.count(), rb.count())
 	}
+}
+
+func TestFakeConcurrencyRetryAndHandlerErrors(t *testing.T) {
+	srv := kreditsmarttest.NewServer(t)
+	dev := srv.AddDevice("dev-conc", "ECHTGESCHAEFT/ABC12")
+	rec := newRecorder()
+	var (
+		mu       sync.Mutex
+		attempts = map[string]int{}
+		inFlight int
+		maxIn    int
+	)
+	sub := fakeSubscriber(t, srv, dev, rec, kreditsmart.WithConcurrency(4),
+		kreditsmart.WithRetry(3, func(int) time.Duration { return time.Millisecond }))
+	sub.OnNotification(func(ctx context.Context, n *kreditsmart.Notification) error {
+		mu.Lock()
+		attempts[n.Vorgangsnummer]++
+		a := attempts[n.Vorgangsnummer]
+		inFlight++
+		if inFlight > maxIn {
+			maxIn = inFlight
+		}
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		switch {
+		case n.Vorgangsnummer == "VN-broken":
+			return errors.New("downstream down")
+		case n.Vorgangsnummer == "VN-flaky" && a < 3:
+			return errors.New("try again")
+		case n.Vorgangsnummer == "VN-permanent":
+			return notifykit.Permanent(errors.New("cannot ever work"))
+		}
+		return rec.handle(ctx, n)
+	})
+	run(t, sub)
+	waitFor(t, 5*time.Second, "subscription", func() bool { return sub.Topic() != "" })
+	ids := []string{"VN-broken", "VN-flaky", "VN-permanent"}
+	for i := 0; i < 20; i++ {
+		ids = append(ids, fmt.Sprintf("VN%d", i))
+	}
+	for _, id := range ids {
+		if err := srv.PublishNotification("ECHTGESCHAEFT/ABC12/X", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 10*time.Second, "21 handled", func() bool { return rec.count() == 21 })
+	waitFor(t, 5*time.Second, "handler errors", func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		n := 0
+		for _, e := range rec.errs {
+			var he *kreditsmart.HandlerError
+			if errors.As(e, &he) && errors.Is(e, kreditsmart.ErrHandler) {
+				n++
+			}
+		}
+		return n == 2
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if attempts["VN-broken"] != 3 || attempts["VN-flaky"] != 3 || attempts["VN-permanent"] != 1 {
+		t.Errorf("attempts %v", attempts)
+	}
+	if maxIn < 2 || maxIn > 4 {
+		t.Errorf("max concurrent handlers %d, want 2..4", maxIn)
+	}
+}
+
+func TestFakeGenericHandlerSeesLifecycleEvents(t *testing.T) {
+	srv := kreditsmarttest.NewServer(t)
+	dev := srv.AddDevice("dev-gen", "ECHTGESCHAEFT/ABC12")
+	var mu sync.Mutex
+	var types []string
+	h := notifykit.HandlerFunc(func(_ context.Context, e notifykit.Event) error {
+		mu.Lock()
+		types = append(types, e.Type())
+		mu.Unlock()
+		return nil
+	})
+	rec := newRecorder()
+	sub, err := kreditsmart.NewSubscriber(srv.Endpoint(), dev.Name, append(fastOpts(),
+		kreditsmart.WithClientCertificate(dev.Certificate), kreditsmart.WithRootCAs(srv.RootCAs()),
+		kreditsmart.WithThing(dev.Name), kreditsmart.WithTopicPointer(kreditsmarttest.TopicPointer),
+		kreditsmart.WithWatchShadow(true, 0), kreditsmart.WithHandler(h), kreditsmart.WithOnError(rec.onError))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, sub)
+	waitFor(t, 5*time.Second, "subscription", func() bool { return sub.Topic() != "" })
+	_ = srv.PublishNotification("ECHTGESCHAEFT/ABC12/X", "VN1")
+	waitFor(t, 5*time.Second, "notification", func() bool { mu.Lock(); defer mu.Unlock(); return len(types) == 1 })
+	srv.Drop(dev.Name)
+	waitFor(t, 5*time.Second, "resubscription", func() bool { return sub.Topic() != "" })
+	srv.MoveTopic(dev.Name, "ECHTGESCHAEFT/NEW11")
+	want := []string{kreditsmart.EventType, kreditsmart.GapEventType, kreditsmart.TopicChangeEventType}
+	waitFor(t, 5*time.Second, "three event types", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprint(types) == fmt.Sprint(want)
+	})
 }
