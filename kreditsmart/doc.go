@@ -105,7 +105,6 @@
 //     assumed; it comes from the shadow or the configuration.
 //   - Thing name: configured with WithThing (often equal to the client id).
 //   - Signature alphabet: standard base64 first, then unpadded and URL-safe.
-//
 //   - Deduplication is off: Europace does not deduplicate, and a
 //     notification only means "re-read". notifykit.Dedupe given with
 //     WithMiddleware keys by Notification.ID, the digest of the raw body:
