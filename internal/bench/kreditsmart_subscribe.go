@@ -119,6 +119,19 @@ func (e *ksEnv) client(ctx context.Context, cn string, onPublish func(paho.Publi
 	}
 	if onPublish != nil {
 		cfg.OnPublishReceived = []func(paho.PublishReceived) (bool, error){onPublish}
+		// AWS IoT keeps at most 100 unacknowledged QoS 1 messages in flight
+		// per client, so a raw client there gets no larger window than the
+		// SDK's default receive maximum; without this the baseline would
+		// measure Mosquitto pushing 50,000 messages unacknowledged, which
+		// AWS never does.
+		rm := uint16(100)
+		cfg.ConnectPacketBuilder = func(cp *paho.Connect, _ *url.URL) (*paho.Connect, error) {
+			if cp.Properties == nil {
+				cp.Properties = &paho.ConnectProperties{}
+			}
+			cp.Properties.ReceiveMaximum = &rm
+			return cp, nil
+		}
 	}
 	cm, err := autopaho.NewConnection(ctx, cfg)
 	if err != nil {
