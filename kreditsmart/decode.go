@@ -38,6 +38,50 @@ func Decode(payload []byte) (*Notification, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformedPayload)
 	}
+	if n, ok := decodeFast(trimmed); ok {
+		if n.Vorgangsnummer == "" {
+			return nil, ErrMissingVorgangsnummer
+		}
+		n.Raw = json.RawMessage(bytes.Clone(payload))
+		return n, nil
+	}
+	return decodeLenient(payload, trimmed)
+}
+
+// fastPayload is the documented shape with every field a string (or
+// null). Nearly every real payload fits it, and decoding it is about twice
+// as fast as the field-by-field lenient path.
+type fastPayload struct {
+	Vorgangsnummer            string `json:"vorgangsnummer"`
+	Teilantragsnummer         string `json:"teilantragsnummer"`
+	KundenbetreuerPartnerbaum string `json:"kundenbetreuerPartnerbaum"`
+	LetztesAenderungsDatum    string `json:"letztesAenderungsDatum"`
+	Quellsystem               string `json:"quellsystem"`
+}
+
+// decodeFast returns false when the payload does not fit fastPayload;
+// decodeLenient then decides (numbers) or reports the error.
+func decodeFast(trimmed []byte) (*Notification, bool) {
+	var f fastPayload
+	if json.Unmarshal(trimmed, &f) != nil {
+		return nil, false
+	}
+	n := &Notification{
+		Vorgangsnummer:            strings.TrimSpace(f.Vorgangsnummer),
+		Teilantragsnummer:         f.Teilantragsnummer,
+		KundenbetreuerPartnerbaum: Partnerbaum(f.KundenbetreuerPartnerbaum),
+		LetztesAenderungsDatumRaw: f.LetztesAenderungsDatum,
+		Quellsystem:               f.Quellsystem,
+	}
+	if t, err := lenient.ParseTime(f.LetztesAenderungsDatum); err == nil {
+		n.LetztesAenderungsDatum = t
+	}
+	return n, true
+}
+
+// decodeLenient reads each field on its own, accepting numbers where
+// strings are documented.
+func decodeLenient(payload, trimmed []byte) (*Notification, error) {
 	var w wirePayload
 	if err := json.Unmarshal(trimmed, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedPayload, err)

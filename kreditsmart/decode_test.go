@@ -1,6 +1,7 @@
 package kreditsmart
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -128,6 +129,19 @@ func FuzzDecode(f *testing.F) {
 		}
 		if n.Vorgangsnummer == "" || string(n.Raw) != string(b) {
 			t.Fatalf("bad notification %+v", n)
+		}
+		// The fast path agrees with the lenient one wherever it applies.
+		if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 && trimmed[0] == '{' {
+			if fast, ok := decodeFast(trimmed); ok {
+				slow, err := decodeLenient(b, trimmed)
+				if err != nil {
+					t.Fatalf("fast path accepted what the lenient path rejects: %v", err)
+				}
+				fast.Raw = slow.Raw
+				if diff := cmp.Diff(slow, fast); diff != "" {
+					t.Fatalf("fast and lenient paths differ (-lenient +fast)\n%s", diff)
+				}
+			}
 		}
 		// Decoding is deterministic: the same bytes give the same result.
 		again, _ := Decode(b)
