@@ -685,7 +685,11 @@ type SubscriptionError struct {
 }
 
 func (e *SubscriptionError) Error() string {
-	return fmt.Sprintf("kreditsmart: subscription to %v rejected: %s", e.Filters, e.Reason)
+	fs := make([]string, len(e.Filters))
+	for i, f := range e.Filters {
+		fs[i] = clip(f)
+	}
+	return fmt.Sprintf("kreditsmart: subscription to %v rejected: %s", fs, e.Reason)
 }
 
 // Is makes errors.Is(err, ErrSubscriptionRejected) true.

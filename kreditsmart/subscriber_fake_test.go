@@ -487,3 +487,26 @@ func TestFakeTopicChangeByPeriodicReread(t *testing.T) {
 		}
 	}
 }
+
+func TestFakeSubackRefusal(t *testing.T) {
+	srv := kreditsmarttest.NewServer(t)
+	dev := srv.AddDevice("dev-suback", "ECHTGESCHAEFT/ABC12")
+	srv.SetPolicy(dev.Name, kreditsmarttest.Policy{Topics: []string{"ECHTGESCHAEFT/ABC12"}, Shadow: true, RefuseWithSuback: true})
+	srv.SetShadow(dev.Name, "", []byte(`{"state":{"reported":{"topic":"ECHTGESCHAEFT/OTHER"}}}`))
+	rec := newRecorder()
+	sub := fakeSubscriber(t, srv, dev, rec)
+	done, _ := run(t, sub)
+	select {
+	case err := <-done:
+		var se *kreditsmart.SubscriptionError
+		if !errors.As(err, &se) || !se.Permanent || se.Code != 0x87 {
+			t.Fatalf("Run = %v", err)
+		}
+		t.Log(err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("SUBACK refusal did not end Run")
+	}
+	if n := srv.Connects(dev.Name); n != 1 {
+		t.Errorf("%d CONNECTs: a SUBACK refusal needs no reconnect", n)
+	}
+}

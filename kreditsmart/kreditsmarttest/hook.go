@@ -94,10 +94,14 @@ func (h *hook) check(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error)
 				return pk, fmt.Errorf("%w: QoS 2", errPolicy)
 			}
 			plain := unshare(f.Filter)
-			if !withinLimits(plain) || pol == nil || !pol.allowsFilter(cn, plain) {
+			if !withinLimits(plain) {
+				return pk, fmt.Errorf("%w: SUBSCRIBE %q over the limits", errPolicy, f.Filter)
+			}
+			allowed := pol != nil && pol.allowsFilter(cn, plain)
+			if !allowed && (pol == nil || !pol.RefuseWithSuback) {
 				return pk, fmt.Errorf("%w: SUBSCRIBE %q", errPolicy, f.Filter)
 			}
-			filters[f.Filter] = true
+			filters[f.Filter] = allowed // OnACLCheck answers 0x87 for false
 		}
 		s.inSub[cl] = filters
 	case packets.Publish:
@@ -131,10 +135,10 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	s.mu.Lock()
 	cn := s.identity[cl]
 	pol := s.policies[cn]
-	subscribing := s.inSub[cl][topic]
+	allowed, subscribing := s.inSub[cl][topic]
 	s.mu.Unlock()
 	if subscribing {
-		return true
+		return allowed
 	}
 	if pol == nil || !pol.allowsReceive(cn, topic) {
 		return false

@@ -56,6 +56,11 @@ type Policy struct {
 	// and their answers, update/documents). Without it, a shadow subscribe
 	// closes the connection like any other policy violation.
 	Shadow bool
+	// RefuseWithSuback answers a SUBSCRIBE outside the policy with SUBACK
+	// reason 0x87 (not authorized) instead of closing the connection. AWS
+	// does not document which of the two MQTT 5 clients get; subscribers
+	// must handle both.
+	RefuseWithSuback bool
 }
 
 type shadow struct {
