@@ -198,3 +198,32 @@ func TestUnroutableErrorCopyIsNotAcked(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "original acked", func() bool { return queueDepth(t, b.URL, queue) == 0 })
 }
+
+// TestQuorumQueues declares the queue and its error queue as quorum queues
+// and moves a failing message through them.
+func TestQuorumQueues(t *testing.T) {
+	b := rabbit(t)
+	queue := uniqueQueue(t)
+	watch, states := stateWatcher()
+	c, err := banqup.NewConsumer(b.URL, queue, watch,
+		banqup.WithQueueArguments(amqp.Table{"x-queue-type": "quorum"}),
+		banqup.WithRetry(1, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.OnTransaction(func(context.Context, *banqup.TransactionEvent) error { return errors.New("no") })
+	run(t, c)
+	waitState(t, states, banqup.StateConsuming)
+	ch := amqpChannel(t, b.URL)
+	// Redeclaring with the quorum argument succeeds only if the queues
+	// are quorum queues (anything else answers 406 inequivalent arg).
+	for _, name := range []string{queue, queue + "_error", queue + "_skipped"} {
+		if _, err := ch.QueueDeclare(name, true, false, false, false, amqp.Table{"x-queue-type": "quorum"}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	if _, err := publisher(t, b.URL).Publish(context.Background(), banqup.StreamTransaction, banquptest.Fixture(banqup.StreamTransaction)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "message in quorum error queue", func() bool { return queueDepth(t, b.URL, queue+"_error") == 1 })
+}
