@@ -1,0 +1,4 @@
+package main
+
+// sandboxSources lists the platforms the sandbox runs, in summary order.
+func sandboxSources() []sandboxSource { return nil }
