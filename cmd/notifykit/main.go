@@ -42,9 +42,6 @@ func commands() []command {
 	}
 }
 
-// errUsage marks a usage problem; it maps to exit status 2.
-var errUsage = errors.New("usage")
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
