@@ -36,12 +36,25 @@ type sandboxEnv struct {
 	log     *slog.Logger
 	rate    float64         // events per second the generator aims for
 	traffic context.Context // ends when the generator must stop
-	tempDir string
+	// interrupted ends on Ctrl-C only (traffic also ends with --duration):
+	// a source that runs past the traffic deadline to deliver a minimum
+	// of events stops doing so when the user interrupts.
+	interrupted context.Context
+	tempDir     string
 }
 
 // handled records a handler call and prints its event.
 func (env *sandboxEnv) handled(e notifykit.Event, err error) {
 	env.stats.attempt(e.ID(), err)
+	env.out.print(e, err)
+}
+
+// handledAs is handled for sources whose generator cannot know the id
+// the platform will give an event (ComNorm assigns message ids on the
+// server and answers a post with an empty body): the generator records its
+// own key with stats.sent, and the handler reports under that key.
+func (env *sandboxEnv) handledAs(key string, e notifykit.Event, err error) {
+	env.stats.attempt(key, err)
 	env.out.print(e, err)
 }
 
@@ -148,7 +161,8 @@ func sandbox(ctx context.Context, sources []sandboxSource, cfg sandboxConfig, st
 		s := newSourceStats(src.name)
 		stats[src.name] = s
 		order = append(order, src.name)
-		env := &sandboxEnv{stats: s, out: out, log: cfg.log.With("source", src.name), rate: cfg.rate, traffic: traffic, tempDir: tempDir}
+		env := &sandboxEnv{stats: s, out: out, log: cfg.log.With("source", src.name), rate: cfg.rate,
+			traffic: traffic, interrupted: ctx, tempDir: tempDir}
 		wg.Go(func() {
 			// Sources drain on a context that outlives Ctrl-C by the drain
 			// timeout, so an interrupted sandbox still settles what it sent.
