@@ -39,6 +39,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"sandbox", "run local stand-ins of all four platforms and show events flowing through the SDK", runSandbox},
+		{"listen", "print a live notification stream: listen kreditsmart|banqup|comnorm|dsgo", runListen},
+		{"comnorm", "the self-hostable ComNorm queue server: comnorm serve", runComnorm},
+		{"dsgo", "manage DSGO subscriptions with iSHARE auth: dsgo subscriptions list|create|delete|test", runDSGO},
 	}
 }
 
@@ -124,6 +127,15 @@ func envDefault(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// secretFromEnv fills an empty secret flag from the environment after
+// parsing. Secret flags have no default, so that -h, which prints defaults,
+// never shows a secret taken from the environment.
+func secretFromEnv(p *string, name string) {
+	if *p == "" {
+		*p = os.Getenv(name)
+	}
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
