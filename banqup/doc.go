@@ -90,7 +90,10 @@
 // WithPrefetch (default 128) bounds unacked deliveries, WithConcurrency
 // (default 8) the handlers running at once; the defaults reach the
 // banqup-consume benchmark bar (≥ 0.90 of a raw amqp091-go consumer with
-// the same prefetch). WithOrdering keeps the messages of one entity in
+// the same prefetch). Acks are batched per channel: one multiple-ack covers
+// every settled delivery below the oldest one still in progress, and a
+// delivery settled out of order is acked on its own within 2 ms, so a slow
+// message never holds back the prefetch window. WithOrdering keeps the messages of one entity in
 // order — the account for account, transaction and session messages, the
 // consent for consent messages, the APIHub session for ASPSP calls — while
 // other entities run in parallel. A session-finished message may still

@@ -72,7 +72,10 @@ func BearerFromTokenEndpoint(te *TokenEndpoint) Authenticator {
 		if tok == "" {
 			return "", fmt.Errorf("%w: missing bearer token", ErrUnauthorized)
 		}
-		party, ok := te.Lookup(tok)
+		party, ok, err := te.Lookup(r.Context(), tok)
+		if err != nil {
+			return "", fmt.Errorf("dsgo: token store: %w", err) // answered 500: not the caller's fault
+		}
 		if !ok {
 			return "", fmt.Errorf("%w: unknown or expired access token", ErrUnauthorized)
 		}

@@ -154,7 +154,7 @@ func (c *Client) send(ctx context.Context, method, u string, payload []byte) (*h
 	}
 	resp, err := c.o.httpClient.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("dsgo: %s %s: %w", method, redactURL(u), err)
+		return nil, "", fmt.Errorf("dsgo: %s %s: %w", method, redactURL(u), innerNetError(err))
 	}
 	return resp, token, nil
 }

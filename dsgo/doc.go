@@ -79,9 +79,14 @@
 //     handler fails (the provider retries); error bodies are OAuth-style
 //     {"error","error_description"}. A discriminator of "object" (OpenAPI
 //     examples) is accepted alongside "notification"/"event".
+//   - WithEnqueue answers 200 once the notification is stored by the
+//     application (asynchronous mode); a worker then calls Receiver.Deliver,
+//     which dedupes and runs the handler.
 //   - The client retries 429 and 503 honouring Retry-After (4 attempts,
-//     Retry-After capped at 1 min by default); Delete accepts 200 and 204
-//     and maps 409 to ErrNotActive; 404 is ErrNotFound everywhere.
+//     Retry-After capped at 1 min by default), and network errors on GET and
+//     DELETE (not POST, which may have been processed); a 401 triggers one
+//     token refresh and retry. Delete accepts 200 and 204 and maps 409 to
+//     ErrNotActive; 404 is ErrNotFound everywhere.
 //   - Token responses with token_type "bearer" in any case are accepted;
 //     a missing expires_in means iSHARE's 3600 s.
 //   - Non-repudiation JWTs, delegation evidence, /capabilities discovery and

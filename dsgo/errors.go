@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -136,4 +137,14 @@ func redactURL(s string) string {
 		}
 	}
 	return s
+}
+
+// innerNetError strips net/http's *url.Error wrapper, which repeats the
+// full URL (query included); callers name the redacted URL themselves.
+func innerNetError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }

@@ -40,6 +40,7 @@ type options struct {
 	dedupeTTL  time.Duration
 	noDedupe   bool
 	middleware []notifykit.Middleware
+	enqueue    func(ctx context.Context, n *Notification) error
 
 	// verifier / token endpoint
 	skew        time.Duration
@@ -47,6 +48,8 @@ type options struct {
 	tokenTTL    time.Duration
 	scopes      []string
 	replayLimit int
+	tokenStore  TokenStore
+	replayStore notifykit.DedupeStore
 }
 
 func defaults() options {

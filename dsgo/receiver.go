@@ -115,6 +115,24 @@ func WithoutDedupe() Option {
 	}
 }
 
+// WithEnqueue switches the receiver to asynchronous mode: a verified
+// notification is handed to enqueue (which must store it durably, e.g. in
+// the application's database or a message queue) and answered 200 as soon
+// as enqueue returns nil, 500 otherwise; the handler is not called. The
+// application's worker later passes each stored notification to
+// Receiver.Deliver, which dedupes and calls the handler. Use it when
+// handling takes longer than a provider waits (DSGO providers built with
+// this SDK wait 15 s). NewReceiver.
+func WithEnqueue(enqueue func(ctx context.Context, n *Notification) error) Option {
+	return func(o *options) error {
+		if enqueue == nil {
+			return optErr("nil enqueue")
+		}
+		o.enqueue = enqueue
+		return nil
+	}
+}
+
 // OnEvent sets the handler to a typed function. Call it before serving.
 func (r *Receiver) OnEvent(f func(ctx context.Context, e *Event) error) {
 	r.setHandler(notifykit.HandlerFunc(func(ctx context.Context, e notifykit.Event) error {
@@ -191,6 +209,17 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	n, err := r.check(party, body)
 	if err != nil {
 		r.fail(w, err)
+		return
+	}
+	if r.o.enqueue != nil {
+		if err := r.o.enqueue(req.Context(), n); err != nil {
+			err = fmt.Errorf("dsgo: enqueue notification %s: %w", n.ID, err)
+			r.o.logger.Error("dsgo: enqueue failed", "notification", n.ID, "err", err)
+			r.o.onError(err)
+			WriteOAuthError(w, http.StatusInternalServerError, "server_error", "notification not stored; retry later")
+			return
+		}
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if err := r.Deliver(req.Context(), n); err != nil {

@@ -178,7 +178,7 @@ func TestReceiverBearerFromOwnTokenEndpoint(t *testing.T) {
 	if w := post(t, r, notificationBody(t, "n3", providerID, "e"), "Bearer forged"); w.Code != 401 {
 		t.Fatalf("unknown token: %d", w.Code)
 	}
-	ts.te.Revoke(tok)
+	_ = ts.te.Revoke(context.Background(), tok)
 	if w := post(t, r, notificationBody(t, "n4", providerID, "e"), "Bearer "+tok); w.Code != 401 {
 		t.Fatalf("revoked token: %d", w.Code)
 	}
@@ -251,5 +251,41 @@ func TestReceiverVerifyIsPure(t *testing.T) {
 	}
 	if err := r.Deliver(context.Background(), n); err == nil {
 		t.Fatal("Deliver without a handler succeeded")
+	}
+}
+
+func TestReceiverAsyncEnqueue(t *testing.T) {
+	var queue []*dsgo.Notification
+	fail := true
+	r, _ := dsgo.NewReceiver(consumerID, dsgo.StaticBearer("t"), dsgo.WithEnqueue(func(_ context.Context, n *dsgo.Notification) error {
+		if fail {
+			return errors.New("queue full")
+		}
+		queue = append(queue, n)
+		return nil
+	}))
+	rec := &recorder{}
+	r.OnEvent(rec.handle)
+	body := notificationBody(t, "n1", providerID, "e1", "e2")
+	if w := post(t, r, body, "Bearer t"); w.Code != 500 {
+		t.Fatalf("failed enqueue answered %d", w.Code)
+	}
+	fail = false
+	for range 2 { // the provider's retry and a duplicate
+		if w := post(t, r, body, "Bearer t"); w.Code != 200 {
+			t.Fatalf("enqueue answered %d", w.Code)
+		}
+	}
+	if len(rec.got()) != 0 {
+		t.Fatal("handler called in asynchronous mode")
+	}
+	// The worker: Deliver dedupes, so the duplicate is handled once.
+	for _, n := range queue {
+		if err := r.Deliver(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rec.got(); len(got) != 2 {
+		t.Fatalf("worker handled %v", got)
 	}
 }

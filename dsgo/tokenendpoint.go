@@ -1,15 +1,16 @@
 package dsgo
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -20,27 +21,18 @@ import (
 // /subscriptions; a consumer mounts it so providers can fetch tokens for
 // calling its webhook (see BearerFromTokenEndpoint).
 //
-// Issued tokens live in memory; several instances behind a load balancer
-// each know only their own tokens (iSHARE clients fetch a new token when
-// one is refused, so this degrades to extra token requests, not failures).
+// Issued tokens are kept in a TokenStore (default in memory; WithTokenStore
+// shares them between instances).
 type TokenEndpoint struct {
 	v      *AssertionVerifier
 	o      options
 	scopes map[string]bool
-
-	mu        sync.Mutex
-	tokens    map[[32]byte]issuedToken
-	nextSweep time.Time
-}
-
-type issuedToken struct {
-	party   string
-	expires time.Time
+	store  TokenStore
 }
 
 // NewTokenEndpoint returns a token endpoint that verifies assertions with
-// v. Options: WithTokenTTL, WithAcceptedScopes, WithClock, WithLogger,
-// WithOnError.
+// v. Options: WithTokenTTL, WithAcceptedScopes, WithTokenStore, WithClock,
+// WithLogger, WithOnError.
 func NewTokenEndpoint(v *AssertionVerifier, opts ...Option) (*TokenEndpoint, error) {
 	if v == nil {
 		return nil, optErr("nil AssertionVerifier")
@@ -49,7 +41,10 @@ func NewTokenEndpoint(v *AssertionVerifier, opts ...Option) (*TokenEndpoint, err
 	if err != nil {
 		return nil, err
 	}
-	te := &TokenEndpoint{v: v, o: o, scopes: map[string]bool{}, tokens: map[[32]byte]issuedToken{}}
+	te := &TokenEndpoint{v: v, o: o, scopes: map[string]bool{}, store: o.tokenStore}
+	if te.store == nil {
+		te.store = NewMemoryTokenStore()
+	}
 	for _, s := range o.scopes {
 		te.scopes[normScope(s)] = true
 	}
@@ -129,7 +124,7 @@ func (te *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteOAuthError(w, http.StatusUnauthorized, "invalid_client", desc)
 		return
 	}
-	tok, err := te.issue(a.ClientID)
+	tok, err := te.issue(r.Context(), a.ClientID)
 	if err != nil {
 		te.o.onError(err)
 		WriteOAuthError(w, http.StatusInternalServerError, "server_error", "")
@@ -139,50 +134,42 @@ func (te *TokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(TokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(te.o.tokenTTL / time.Second)})
 }
 
-func (te *TokenEndpoint) issue(party string) (string, error) {
+func (te *TokenEndpoint) issue(ctx context.Context, party string) (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", err
 	}
 	tok := base64.RawURLEncoding.EncodeToString(b[:])
-	now := te.o.now()
-	te.mu.Lock()
-	defer te.mu.Unlock()
-	if now.After(te.nextSweep) {
-		for k, t := range te.tokens {
-			if !now.Before(t.expires) {
-				delete(te.tokens, k)
-			}
-		}
-		te.nextSweep = now.Add(time.Minute)
+	if err := te.store.SaveToken(ctx, sha256.Sum256([]byte(tok)), party, te.o.now().Add(te.o.tokenTTL)); err != nil {
+		return "", fmt.Errorf("dsgo: save access token: %w", err)
 	}
-	te.tokens[sha256.Sum256([]byte(tok))] = issuedToken{party: party, expires: now.Add(te.o.tokenTTL)}
 	return tok, nil
 }
 
 // Lookup returns the party an access token was issued to, if the token is
 // one of ours and has not expired. Tokens are looked up by their SHA-256,
 // so the lookup time does not depend on how much of a guess matches.
-func (te *TokenEndpoint) Lookup(token string) (party string, ok bool) {
+// Errors other than "unknown token" come from the TokenStore.
+func (te *TokenEndpoint) Lookup(ctx context.Context, token string) (party string, ok bool, err error) {
 	if token == "" {
-		return "", false
+		return "", false, nil
 	}
-	h := sha256.Sum256([]byte(token))
-	te.mu.Lock()
-	t, found := te.tokens[h]
-	te.mu.Unlock()
-	if !found || !te.o.now().Before(t.expires) {
-		return "", false
+	party, expires, err := te.store.LookupToken(ctx, sha256.Sum256([]byte(token)))
+	if errors.Is(err, ErrNotFound) {
+		return "", false, nil
 	}
-	return t.party, true
+	if err != nil {
+		return "", false, err
+	}
+	if !te.o.now().Before(expires) {
+		return "", false, nil
+	}
+	return party, true, nil
 }
 
 // Revoke forgets token.
-func (te *TokenEndpoint) Revoke(token string) {
-	h := sha256.Sum256([]byte(token))
-	te.mu.Lock()
-	delete(te.tokens, h)
-	te.mu.Unlock()
+func (te *TokenEndpoint) Revoke(ctx context.Context, token string) error {
+	return te.store.DeleteToken(ctx, sha256.Sum256([]byte(token)))
 }
 
 // WriteOAuthError writes an OAuth 2.0 error body with status, marked

@@ -163,7 +163,7 @@ func (ts *ISHARETokenSource) request(ctx context.Context) (string, time.Duration
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := ts.o.httpClient.Do(req)
 	if err != nil {
-		return "", 0, fmt.Errorf("%w: %s: %v", ErrToken, redactURL(ts.tokenURL), err)
+		return "", 0, fmt.Errorf("%w: %s: %w", ErrToken, redactURL(ts.tokenURL), innerNetError(err))
 	}
 	defer drainClose(resp.Body)
 	if resp.StatusCode != http.StatusOK {

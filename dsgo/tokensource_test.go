@@ -82,7 +82,7 @@ func TestTokenEndpointProtocol(t *testing.T) {
 	if resp.StatusCode != 200 || body["token_type"] != "Bearer" || body["expires_in"] != 3600.0 {
 		t.Fatalf("%d %v", resp.StatusCode, body)
 	}
-	if party, ok := ts.te.Lookup(body["access_token"].(string)); !ok || party != consumerID {
+	if party, ok, err := ts.te.Lookup(context.Background(), body["access_token"].(string)); err != nil || !ok || party != consumerID {
 		t.Fatalf("lookup: %q %v", party, ok)
 	}
 	if resp, _ := post(form("dsgo ishare")); resp.StatusCode != 200 {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/notifykit/notifykit"
 )
 
 // Assertion is a client assertion that passed verification.
@@ -47,7 +49,7 @@ type AssertionVerifier struct {
 
 // NewAssertionVerifier returns a verifier for assertions addressed to ownID
 // whose certificate chains end in roots. Options: WithClock, WithSkew,
-// WithPartyCheck, WithLogger.
+// WithPartyCheck, WithReplayStore, WithLogger.
 func NewAssertionVerifier(ownID string, roots *x509.CertPool, opts ...Option) (*AssertionVerifier, error) {
 	if ownID == "" || roots == nil {
 		return nil, optErr("NewAssertionVerifier needs an own party id and trusted roots")
@@ -86,6 +88,21 @@ func WithPartyCheck(check func(ctx context.Context, partyID string, chain []*x50
 			return optErr("nil party check")
 		}
 		o.partyCheck = check
+		return nil
+	}
+}
+
+// WithReplayStore keeps the jti replay cache in a shared store instead of
+// process memory, so that several instances (behind a load balancer)
+// refuse an assertion any of them has seen. Claim is called with the
+// assertion's remaining lifetime plus skew; a store error rejects the
+// assertion. NewAssertionVerifier.
+func WithReplayStore(s notifykit.DedupeStore) Option {
+	return func(o *options) error {
+		if s == nil {
+			return optErr("nil replay store")
+		}
+		o.replayStore = s
 		return nil
 	}
 }
@@ -132,7 +149,21 @@ func (v *AssertionVerifier) Verify(ctx context.Context, assertion, clientID stri
 	}
 	// Replay is checked last so that a rejected assertion does not burn
 	// its jti, and atomically, so two concurrent uses cannot both pass.
-	if !v.replay.add(a.ClientID+"\x00"+a.JTI, a.ExpiresAt.Add(v.o.skew), now) {
+	key := a.ClientID + "\x00" + a.JTI
+	until := a.ExpiresAt.Add(v.o.skew)
+	if v.o.replayStore != nil {
+		// Shared store: fail closed, an unreachable store must not turn
+		// into accepted replays.
+		fresh, err := v.o.replayStore.Claim(ctx, "dsgo-jti\x00"+key, max(until.Sub(now), time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("%w: replay store: %v", ErrAssertion, err)
+		}
+		if !fresh {
+			return nil, fmt.Errorf("%w: jti %s from %s", ErrReplay, a.JTI, a.ClientID)
+		}
+		return a, nil
+	}
+	if !v.replay.add(key, until, now) {
 		return nil, fmt.Errorf("%w: jti %s from %s", ErrReplay, a.JTI, a.ClientID)
 	}
 	return a, nil

@@ -105,6 +105,14 @@
 //     assumed; it comes from the shadow or the configuration.
 //   - Thing name: configured with WithThing (often equal to the client id).
 //   - Signature alphabet: standard base64 first, then unpadded and URL-safe.
+//   - Deduplication is off: Europace does not deduplicate, and a
+//     notification only means "re-read". notifykit.Dedupe given with
+//     WithMiddleware keys by Notification.ID, the digest of the raw body:
+//     on the webhook channel that is (vorgangsnummer, teilantragsnummer).
+//   - Not offered: MQTT 3.1.1 and persistent sessions. Europace stores
+//     nothing for offline subscribers, so a session would only replay
+//     AWS's in-flight messages and needs an extra policy grant; the
+//     subscriber always starts clean and reports the gap instead.
 //
 // For tests, package kreditsmarttest runs a fake AWS IoT endpoint in
 // process (mTLS broker, per-device policy, shadow service).

@@ -157,6 +157,10 @@ func WithMiddleware(mws ...notifykit.Middleware) Option {
 // neither aggregates nor deduplicates; a notification means "re-read", so
 // merging is safe). Every merged message is acknowledged only after the
 // merged call returned. Zero turns coalescing off (the default).
+//
+// The Subscriber merges in arrival order before the middlewares run; the
+// WebhookHandler merges concurrent requests inside the middlewares
+// (notifykit.Coalesce), each request answered after the merged call.
 func WithCoalesce(window time.Duration) Option {
 	return func(o *options) error {
 		if window < 0 {

@@ -397,7 +397,8 @@ func (s *Subscriber) connectionDown() {
 				Reason: fmt.Sprintf("the broker closed the connection right after SUBSCRIBE %d times in a row (AWS IoT's answer to a filter outside the policy); last: %s", s.o.guardDrops, reason)}
 			s.rejected[se.Topic] = se
 			s.drops = 0
-			go s.report(se)
+			s.bg.Add(1)
+			go func() { defer s.bg.Done(); s.report(se) }() // not under s.mu: OnError may call back
 		}
 		s.pending = nil
 	}

@@ -249,21 +249,33 @@ func TestFakeLoopGuardFollowsNewTopic(t *testing.T) {
 	dev := srv.AddDevice("dev-fix", "ECHTGESCHAEFT/ABC12")
 	srv.SetShadow(dev.Name, "", []byte(`{"state":{"reported":{"topic":"ECHTGESCHAEFT/OTHER"}}}`))
 	rec := newRecorder()
-	sub := fakeSubscriber(t, srv, dev, rec, kreditsmart.WithLoopGuard(2, 5*time.Second))
+	var once sync.Once
+	// Europace fixes the shadow as soon as the rejection is reported; the
+	// reconnect waits at least 300 ms, so the re-read sees the fix.
+	sub := fakeSubscriber(t, srv, dev, rec, kreditsmart.WithLoopGuard(2, 5*time.Second),
+		kreditsmart.WithReconnectBackoff(300*time.Millisecond, time.Second),
+		kreditsmart.WithOnError(func(err error) {
+			rec.onError(err)
+			if errors.Is(err, kreditsmart.ErrSubscriptionRejected) {
+				once.Do(func() {
+					srv.SetShadow(dev.Name, "", []byte(`{"state":{"reported":{"topic":"ECHTGESCHAEFT/ABC12"}}}`))
+				})
+			}
+		}))
 	done, _ := run(t, sub)
-	waitFor(t, 10*time.Second, "rejection", func() bool { return rec.hasError(kreditsmart.ErrSubscriptionRejected) })
-	// Europace fixes the shadow: the subscriber re-reads it and moves on.
-	srv.SetShadow(dev.Name, "", []byte(`{"state":{"reported":{"topic":"ECHTGESCHAEFT/ABC12"}}}`))
-	select {
-	case err := <-done:
-		// The re-read may race the fix; then Run ends with the typed error.
-		if !errors.Is(err, kreditsmart.ErrSubscriptionRejected) {
-			t.Fatalf("Run = %v", err)
+	deadline := time.After(10 * time.Second)
+	for sub.Topic() != "ECHTGESCHAEFT/ABC12" {
+		select {
+		case err := <-done:
+			t.Fatalf("Run ended instead of following the fixed shadow: %v", err)
+		case <-deadline:
+			t.Fatal("never subscribed the fixed topic")
+		case <-time.After(10 * time.Millisecond):
 		}
-		t.Skip("shadow fix raced the final re-read") // not a failure of the guard
-	case <-time.After(100 * time.Millisecond):
 	}
-	waitFor(t, 10*time.Second, "subscription to the fixed topic", func() bool { return sub.Topic() == "ECHTGESCHAEFT/ABC12" })
+	if srv.Connects(dev.Name) != 3 {
+		t.Errorf("%d CONNECTs, want 3 (two drops, then the fixed topic)", srv.Connects(dev.Name))
+	}
 }
 
 func TestFakeMalformedPayloadsKeepRunning(t *testing.T) {
@@ -453,4 +465,25 @@ func TestFakeGenericHandlerSeesLifecycleEvents(t *testing.T) {
 		defer mu.Unlock()
 		return fmt.Sprint(types) == fmt.Sprint(want)
 	})
+}
+
+func TestFakeTopicChangeByPeriodicReread(t *testing.T) {
+	srv := kreditsmarttest.NewServer(t)
+	dev := srv.AddDevice("dev-poll", "ECHTGESCHAEFT/ABC12")
+	rec := newRecorder()
+	// No update/documents (a policy may not grant it): poll instead.
+	sub := fakeSubscriber(t, srv, dev, rec, kreditsmart.WithWatchShadow(false, 100*time.Millisecond))
+	run(t, sub)
+	waitFor(t, 5*time.Second, "subscription", func() bool { return sub.Topic() == "ECHTGESCHAEFT/ABC12" })
+	srv.MoveTopic(dev.Name, "ECHTGESCHAEFT/NEW22")
+	waitFor(t, 5*time.Second, "topic change", func() bool { return sub.Topic() == "ECHTGESCHAEFT/NEW22" })
+	if err := srv.PublishNotification("ECHTGESCHAEFT/NEW22/X", "VN-new"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "delivery on the new topic", func() bool { return rec.count() == 1 })
+	for _, f := range srv.Subscriptions(dev.Name) {
+		if strings.HasSuffix(f, "/update/documents") || f == "ECHTGESCHAEFT/ABC12/#" {
+			t.Errorf("unexpected subscription %q", f)
+		}
+	}
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/notifykit/notifykit"
 	"github.com/notifykit/notifykit/dsgo"
 	"github.com/notifykit/notifykit/dsgo/dsgoprovider"
 	"github.com/notifykit/notifykit/dsgo/dsgotest"
@@ -134,5 +136,52 @@ func TestProviderWithAssertionAuthenticator(t *testing.T) {
 	}
 	if err := c.Subscriptions.Delete(ctx, sub.ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Two provider instances behind a load balancer share the token store and
+// the replay cache: a token from one works on the other, and an assertion
+// used at one is refused at the other.
+func TestTwoInstancesShareTokensAndReplayCache(t *testing.T) {
+	pk := sharedPKI(t)
+	const pid = "EU.EORI.NL000000042"
+	store := dsgoprovider.NewMemoryStore()
+	tokens := dsgo.NewMemoryTokenStore()
+	replay := notifykit.NewMemoryDedupeStore(1000)
+	var urls []string
+	for range 2 {
+		srv, err := dsgoprovider.New(pid, pk.Pool(), store, dsgoprovider.WithWebhookAuth(dsgoprovider.NoWebhookAuth()),
+			dsgoprovider.WithVerifierOptions(dsgo.WithTokenStore(tokens), dsgo.WithReplayStore(replay)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := httptest.NewServer(srv)
+		t.Cleanup(hs.Close)
+		urls = append(urls, hs.URL)
+	}
+	creds, _ := pk.Party(consumerID)
+	ctx := context.Background()
+	src, _ := dsgo.NewISHARETokenSource(urls[0]+"/connect/token", pid, creds)
+	a, _ := dsgo.NewClient(urls[0], dsgo.WithTokenSource(src))
+	b, _ := dsgo.NewClient(urls[1], dsgo.WithTokenSource(src)) // same token, other instance
+	sub, err := a.Subscriptions.Create(ctx, dsgo.SubscriptionCreate{EventTypes: []string{"A"}, WebhookURL: "https://consumer.example/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Subscriptions.Get(ctx, sub.ID); err != nil {
+		t.Fatalf("token from instance A refused by B: %v", err)
+	}
+	assertion, _ := creds.ClientAssertion(pid, time.Now())
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"iSHARE"}, "client_id": {consumerID},
+		"client_assertion_type": {dsgo.ClientAssertionType}, "client_assertion": {assertion}}
+	for i, u := range urls {
+		resp, err := http.PostForm(u+"/connect/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if want := []int{200, 401}[i]; resp.StatusCode != want {
+			t.Fatalf("instance %d: %d, want %d", i, resp.StatusCode, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -167,7 +168,7 @@ func (s *Server) post(ctx context.Context, d *Delivery) (int, time.Duration, err
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, redactURLError(err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
@@ -207,4 +208,20 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// redactURLError drops the query and user info from the URL that
+// net/http puts into its errors: webhook URLs often carry a secret there,
+// and these errors are stored and reported.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil {
+		return fmt.Errorf("%s webhook: %w", ue.Op, ue.Err)
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
 }

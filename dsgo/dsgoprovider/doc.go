@@ -54,5 +54,7 @@
 // Store holds subscriptions and the outbox. NewMemoryStore is for tests;
 // OpenBoltStore (bbolt) is the durable embedded default. A store shared by
 // several instances (a database) implements the same interface and must
-// pass storetest.Run.
+// pass storetest.Run. Several instances behind a load balancer also share
+// issued access tokens and the assertion replay cache:
+// WithVerifierOptions(dsgo.WithTokenStore(...), dsgo.WithReplayStore(...)).
 package dsgoprovider

@@ -253,7 +253,7 @@ func TestClientRefreshesTokenOnceOn401(t *testing.T) {
 	// The provider forgets the token (restart, revocation): one 401, one
 	// refresh, success.
 	tok, _ := c.TokenSource().Token(ctx)
-	p.TokenEndpoint().Revoke(tok)
+	_ = p.TokenEndpoint().Revoke(ctx, tok)
 	if _, err := c.Subscriptions.List(ctx); err != nil || tokenCalls.Load() != 2 {
 		t.Fatalf("after revocation: %d token calls, %v", tokenCalls.Load(), err)
 	}
@@ -476,5 +476,80 @@ func TestBoltOutboxSurvivesRestart(t *testing.T) {
 	var n dsgo.Notification
 	if err := json.Unmarshal(d.Body, &n); err != nil || len(n.Events) != 2 || !slices.ContainsFunc(n.Events, func(e *dsgo.Event) bool { return e.EventType == "Modified" }) {
 		t.Fatalf("body: %s", d.Body)
+	}
+}
+
+func TestRunExpiresSubscriptions(t *testing.T) {
+	var offset atomic.Int64
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	p := dsgotest.NewProvider(t, dsgotest.WithPKI(sharedPKI(t)), dsgotest.WithServerOptions(dsgoprovider.WithClock(clock)))
+	c := p.Client(t, p.Consumer(t, consumerID))
+	ctx := context.Background()
+	sub, err := c.Subscriptions.Create(ctx, dsgo.SubscriptionCreate{EventTypes: []string{"Modified"},
+		WebhookURL: "https://consumer.example/hook", EndDate: dsgo.Unix(time.Now().Add(time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(2 * time.Hour))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s, err := p.Store().GetSubscription(ctx, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Status == dsgo.StatusInactive {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("subscription past its end_date still active")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ids, _ := p.Publish(ctx, dsgo.Event{EventType: "Modified"}); len(ids) != 0 {
+		t.Fatalf("expired subscription notified: %v", ids)
+	}
+}
+
+func TestOASDialectRoundTrip(t *testing.T) {
+	p := dsgotest.NewProvider(t, dsgotest.WithPKI(sharedPKI(t)), dsgotest.WithServerOptions(dsgoprovider.WithDialect(dsgo.DialectOAS)))
+	in := newInbox(t, p)
+	c := p.Client(t, p.Consumer(t, consumerID))
+	ctx := context.Background()
+	sub, err := c.Subscriptions.Create(ctx, dsgo.SubscriptionCreate{EventTypes: []string{"Modified"}, WebhookURL: in.URL})
+	if err != nil || sub.URL == "" {
+		t.Fatalf("create (href only in OAS): %+v %v", sub, err)
+	}
+	ids, _ := p.Publish(ctx, dsgo.Event{EventType: "Modified", Data: json.RawMessage(`{"record":7}`)})
+	in.wait(t)
+	d := p.WaitDelivery(t, ids[0], 5*time.Second)
+	for _, k := range []string{`"subscriptionId"`, `"dateTime"`, `"eventData":{"record":7}`, `"class"`} {
+		if !strings.Contains(string(d.Body), k) {
+			t.Errorf("OAS body lacks %s: %s", k, d.Body)
+		}
+	}
+}
+
+func TestWebhookErrorsDoNotLeakQuery(t *testing.T) {
+	store := dsgoprovider.NewMemoryStore()
+	srv, _ := dsgoprovider.New("EU.EORI.NL000000042", sharedPKI(t).Pool(), store,
+		dsgoprovider.WithWebhookAuth(dsgoprovider.NoWebhookAuth()), dsgoprovider.WithAllowPrivateTargets(),
+		dsgoprovider.WithAllowHTTPWebhooks(), dsgoprovider.WithAttemptTimeout(2*time.Second))
+	ctx := context.Background()
+	now := time.Now()
+	// Port 1 on loopback: connection refused.
+	_ = store.CreateSubscription(ctx, &dsgo.Subscription{ID: "sub_1", ConsumerID: consumerID, Status: dsgo.StatusActive,
+		EventTypes: []string{"Modified"}, WebhookURL: "http://127.0.0.1:1/hook?token=s3cret", CreatedDate: dsgo.Unix(now),
+		StartDate: dsgo.Unix(now.Add(-time.Second))})
+	ids, _ := srv.Publish(ctx, dsgo.Event{EventType: "Modified"})
+	if _, err := srv.DispatchOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := store.GetDelivery(ctx, ids[0])
+	att, _ := store.Attempts(ctx, ids[0])
+	if d.LastError == "" || strings.Contains(d.LastError, "s3cret") || len(att) != 1 || strings.Contains(att[0].Error, "s3cret") {
+		t.Fatalf("error %q / %+v", d.LastError, att)
+	}
+	if d.State != dsgoprovider.DeliveryPending || d.Attempts != 1 {
+		t.Fatalf("network error not scheduled for retry: %+v", d)
 	}
 }

@@ -1,19 +1,17 @@
 package dsgotest
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/notifykit/notifykit/dsgo"
+	"github.com/notifykit/notifykit/internal/testpki"
 )
 
 // PKI is a throwaway iSHARE-shaped certificate hierarchy: a root CA (what a
@@ -25,70 +23,27 @@ type PKI struct {
 	Root         *x509.Certificate
 	Intermediate *x509.Certificate
 
-	rootKey, interKey *rsa.PrivateKey
-	mu                sync.Mutex
-	serial            int64
+	root, issuing *testpki.CA
 }
 
 // NewPKI generates a root and an intermediate CA.
 func NewPKI() (*PKI, error) {
-	p := &PKI{serial: 1}
-	var err error
-	if p.rootKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	rootTmpl := p.caTemplate("notifykit dsgotest root CA", now)
-	if p.Root, err = sign(rootTmpl, rootTmpl, &p.rootKey.PublicKey, p.rootKey); err != nil {
-		return nil, err
-	}
-	if p.interKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-		return nil, err
-	}
-	if p.Intermediate, err = sign(p.caTemplate("notifykit dsgotest issuing CA", now), p.Root, &p.interKey.PublicKey, p.rootKey); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-func (p *PKI) nextSerial() *big.Int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.serial++
-	return big.NewInt(p.serial)
-}
-
-func (p *PKI) caTemplate(cn string, now time.Time) *x509.Certificate {
-	return &x509.Certificate{
-		SerialNumber:          p.nextSerial(),
-		Subject:               pkix.Name{CommonName: cn, Organization: []string{"notifykit test"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-}
-
-func sign(tmpl, parent *x509.Certificate, pub *rsa.PublicKey, key *rsa.PrivateKey) (*x509.Certificate, error) {
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, key)
+	root, err := testpki.NewCA(testpki.Options{CommonName: "notifykit dsgotest root CA", KeyType: testpki.RSA2048})
 	if err != nil {
-		return nil, fmt.Errorf("dsgotest: create certificate: %w", err)
+		return nil, err
 	}
-	return x509.ParseCertificate(der)
+	issuing, err := root.IssueCA(testpki.Options{CommonName: "notifykit dsgotest issuing CA", KeyType: testpki.RSA2048})
+	if err != nil {
+		return nil, err
+	}
+	return &PKI{Root: root.Certificate, Intermediate: issuing.Certificate, root: root, issuing: issuing}, nil
 }
 
 // Pool returns a pool holding the root, for trusting this PKI.
-func (p *PKI) Pool() *x509.CertPool {
-	pool := x509.NewCertPool()
-	pool.AddCert(p.Root)
-	return pool
-}
+func (p *PKI) Pool() *x509.CertPool { return p.root.Pool() }
 
 // RootPEM returns the root certificate as PEM.
-func (p *PKI) RootPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.Root.Raw})
-}
+func (p *PKI) RootPEM() []byte { return p.root.RootPEM() }
 
 // PartyOptions vary a party certificate.
 type PartyOptions struct {
@@ -102,27 +57,20 @@ func (p *PKI) Party(id string) (*dsgo.Credentials, error) { return p.PartyWith(i
 
 // PartyWith is Party with options.
 func (p *PKI) PartyWith(id string, o PartyOptions) (*dsgo.Credentials, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	c, err := p.issuing.Issue(testpki.Options{
+		Subject:  pkix.Name{CommonName: id, SerialNumber: id, Organization: []string{"notifykit test party"}},
+		KeyType:  testpki.RSA2048,
+		Expired:  o.Expired,
+		NotAfter: time.Now().Add(365 * 24 * time.Hour),
+	})
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	nb, na := now.Add(-time.Hour), now.Add(365*24*time.Hour)
-	if o.Expired {
-		nb, na = now.Add(-48*time.Hour), now.Add(-24*time.Hour)
+	key, ok := c.PrivateKey.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("dsgotest: party key is %T, want RSA", c.PrivateKey)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: p.nextSerial(),
-		Subject:      pkix.Name{CommonName: id, SerialNumber: id, Organization: []string{"notifykit test party"}},
-		NotBefore:    nb,
-		NotAfter:     na,
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
-	}
-	leaf, err := sign(tmpl, p.Intermediate, &key.PublicKey, p.interKey)
-	if err != nil {
-		return nil, err
-	}
-	return &dsgo.Credentials{ClientID: id, Key: key, Chain: []*x509.Certificate{leaf, p.Intermediate}}, nil
+	return &dsgo.Credentials{ClientID: id, Key: key, Chain: []*x509.Certificate{c.Certificate, p.Intermediate}}, nil
 }
 
 // CredentialsPEM renders credentials as a PKCS#8 key PEM and a chain PEM,

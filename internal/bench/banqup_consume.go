@@ -1,9 +1,3 @@
-//go:build ignore
-
-// The runner (internal/bench, branch infra) has not landed yet: this file is
-// kept out of the build until it does; then the build tag goes and the
-// scenario registers through the runner's API.
-
 package main
 
 import (
@@ -13,28 +7,64 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/notifykit/notifykit/banqup"
 	"github.com/notifykit/notifykit/banqup/banquptest"
+	"github.com/notifykit/notifykit/internal/brokertest"
 )
 
 // banqup-consume: 50,000 transaction messages published by banquptest into
-// a fresh queue, then consumed by our Consumer (defaults) or by a
-// hand-written amqp091-go loop with the same prefetch, manual acks and the
-// same decoding. Only the consumption is timed; the queue is filled first.
-const (
-	banqupMessages = 50000
-)
+// a fresh durable queue, then consumed either by banqup.Consumer with its
+// defaults or by a hand-written amqp091-go loop with the same prefetch,
+// manual acks and the same decoding (banqup.Decode into the same types).
+// Only the consumption is timed and only its peak RSS reported: each run
+// fills its queue first.
+func init() {
+	Register(Scenario[*banqupConsume]{
+		Name:        "banqup-consume",
+		Description: "banqup.Consumer vs a raw amqp091-go consumer (same prefetch), 50,000 transaction messages",
+		Setup:       setupBanqupConsume,
+		SDK: func(ctx context.Context, b *banqupConsume) (Result, error) {
+			return b.timed(ctx, b.sdk)
+		},
+		Baseline: func(ctx context.Context, b *banqupConsume) (Result, error) {
+			return b.timed(ctx, b.raw)
+		},
+	})
+}
+
+// banqupMessages is a variable so the runner's tests could shrink it.
+var banqupMessages = 50000
 
 type banqupConsume struct {
 	url string
 	seq atomic.Int64
+}
+
+func setupBanqupConsume(ctx context.Context) (*banqupConsume, func(), error) {
+	br, err := brokertest.StartRabbitMQ(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &banqupConsume{url: br.URL}, func() { _ = br.Close() }, nil
+}
+
+// payloads are built per run and dropped before the measurement, so that
+// the peak RSS is the consumer's own.
+func banqupPayloads() []any {
+	out := make([]any, banqupMessages)
+	for i := range out {
+		out[i] = fmt.Appendf(nil, `{"data":{"id":"tx-%d","amount":"%d.15","currency":"PLN","status":"booked"},`+
+			`"embedded":{"account":{"id":%d,"iban":"PL27114020040000300201355387"},"user":{"id":"u","businessContext":"individual"}},`+
+			`"meta":{"buildId":"1","containerId":"c","operation":"created","initiator":"backgroundTask","timestamp":"2021-01-05T12:05:19.876Z"}}`,
+			i, i, i%97+1)
+	}
+	return out
 }
 
 // fill declares what the consumer declares for the transaction stream and
@@ -60,27 +90,23 @@ func (b *banqupConsume) fill(ctx context.Context) (string, error) {
 	if err := ch.QueueBind(queue, "", ex, false, nil); err != nil {
 		return "", err
 	}
-	// Other queues bound to the exchange (earlier runs) must not receive
-	// these copies: unbind them as soon as they are consumed (see cleanup).
 	p, err := banquptest.NewPublisher(ctx, b.url)
 	if err != nil {
 		return "", err
 	}
 	defer p.Close()
-	payloads := make([]any, banqupMessages)
-	for i := range payloads {
-		payloads[i] = fmt.Appendf(nil, `{"data":{"id":"tx-%d","amount":"%d.15","currency":"PLN","status":"booked"},`+
-			`"embedded":{"account":{"id":%d,"iban":"PL27114020040000300201355387"},"user":{"id":"u","businessContext":"individual"}},`+
-			`"meta":{"buildId":"1","containerId":"c","operation":"created","initiator":"backgroundTask","timestamp":"2021-01-05T12:05:19.876Z"}}`,
-			i, i, i%97+1)
+	if _, err := p.PublishMany(ctx, banqup.StreamTransaction, banqupPayloads()); err != nil {
+		return "", err
 	}
-	if _, err := p.PublishMany(ctx, banqup.StreamTransaction, payloads); err != nil {
+	// Later runs publish to the same exchange: this queue takes no more.
+	if err := ch.QueueUnbind(queue, "", ex, nil); err != nil {
 		return "", err
 	}
 	return queue, nil
 }
 
-// cleanup deletes the run's queue so the next fill does not copy into it.
+// cleanup deletes the run's queue and the SDK's error and skipped
+// endpoints.
 func (b *banqupConsume) cleanup(queue string) {
 	conn, err := amqp.Dial(b.url)
 	if err != nil {
@@ -95,22 +121,26 @@ func (b *banqupConsume) cleanup(queue string) {
 	}
 }
 
-// timed fills a queue, resets the peak-RSS counter, runs consume and
-// returns messages per second and the peak RSS of the consumption.
-func (b *banqupConsume) timed(ctx context.Context, consume func(ctx context.Context, queue string) error) (float64, int64, error) {
+// timed fills a queue, then restarts the peak-RSS mark and the clock so
+// that the runner reports the consumption alone.
+func (b *banqupConsume) timed(ctx context.Context, consume func(ctx context.Context, queue string) error) (Result, error) {
 	queue, err := b.fill(ctx)
 	if err != nil {
-		return 0, 0, err
+		return Result{}, fmt.Errorf("fill: %w", err)
 	}
 	defer b.cleanup(queue)
 	runtime.GC()
-	debug.FreeOSMemory()
-	resetPeakRSS()
+	debug.FreeOSMemory() // the publisher's buffers must not count as the consumer's
+	_ = ResetPeakRSS()
+	cpu0 := cpuTime()
 	start := time.Now()
 	if err := consume(ctx, queue); err != nil {
-		return 0, 0, err
+		return Result{}, err
 	}
-	return banqupMessages / time.Since(start).Seconds(), peakRSS(), nil
+	d := time.Since(start)
+	cpu := cpuTime() - cpu0
+	return Result{Count: banqupMessages, Duration: d,
+		Notes: []string{fmt.Sprintf("client CPU %v (%.1f µs/msg)", cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(banqupMessages))}}, nil
 }
 
 func (b *banqupConsume) sdk(ctx context.Context, queue string) error {
@@ -125,7 +155,7 @@ func (b *banqupConsume) sdk(ctx context.Context, queue string) error {
 		if e.Message.Data.ID == "" {
 			return errors.New("empty id")
 		}
-		if n.Add(1) == banqupMessages {
+		if n.Add(1) == int64(banqupMessages) {
 			cancel()
 		}
 		return nil
@@ -133,7 +163,7 @@ func (b *banqupConsume) sdk(ctx context.Context, queue string) error {
 	if err := c.Run(ctx); err != nil {
 		return err
 	}
-	if n.Load() < banqupMessages {
+	if n.Load() < int64(banqupMessages) {
 		return fmt.Errorf("sdk consumer handled %d of %d", n.Load(), banqupMessages)
 	}
 	return nil
@@ -178,21 +208,11 @@ func (b *banqupConsume) raw(ctx context.Context, queue string) error {
 	return nil
 }
 
-// resetPeakRSS resets the kernel's high-water mark of this process's
-// resident set (Linux: clear_refs 5), so each run reports its own peak.
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS returns VmHWM in bytes, or 0 where /proc is not available.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
+// cpuTime is the process's user plus system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024
-		}
-	}
-	return 0
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -16,6 +16,9 @@
 //     close the connection;
 //   - a device shadow service with get, update and update/documents.
 //
+// Deliveries are QoS 0 (see Server.Publish): the broker library can
+// deadlock on concurrent QoS 1 deliveries to one client.
+//
 // The real shadow's shape is not public. The fake keeps the topic at
 // TopicPointer ("/state/reported/topic") unless a test sets the document
 // itself with SetShadow.

@@ -174,7 +174,11 @@ func (s *Server) SetPolicy(name string, p Policy) {
 func (s *Server) MoveTopic(name, newTopic string) {
 	s.mu.Lock()
 	if p := s.policies[name]; p != nil {
-		p.Topics = append(p.Topics, newTopic)
+		// Policies are replaced, never changed in place: hooks read them
+		// outside the lock.
+		np := *p
+		np.Topics = append(append([]string(nil), p.Topics...), newTopic)
+		s.policies[name] = &np
 	}
 	s.mu.Unlock()
 	s.SetShadow(name, "", mustJSON(map[string]any{"state": map[string]any{"reported": map[string]any{"topic": newTopic}}}))
@@ -235,7 +239,7 @@ func (sh *shadow) snapshot() map[string]any {
 // ErrLimit is returned by Publish for topics or payloads over AWS's limits.
 var ErrLimit = errors.New("kreditsmarttest: AWS IoT limit exceeded")
 
-// Publish sends payload on topic at QoS 1, as Europace's publisher does.
+// Publish sends payload on topic (delivered at QoS 0, see publishRaw).
 // Topics over 7 slashes or 256 bytes and payloads over 128 KB fail with
 // ErrLimit, as they would at AWS.
 func (s *Server) Publish(topic string, payload []byte) error {
@@ -248,8 +252,15 @@ func (s *Server) Publish(topic string, payload []byte) error {
 	return s.publishRaw(topic, payload)
 }
 
+// publishRaw delivers at QoS 0. mochi v2.7.9 takes its in-flight map's
+// read lock twice in Inflight.NextImmediate, which deadlocks against a
+// concurrent QoS 1 delivery to the same client (its Inflight.Set); the
+// fake therefore never puts messages in flight. AWS delivers at
+// min(publisher QoS, subscription QoS) and Europace's publisher QoS is not
+// documented, so QoS 0 deliveries are realistic; QoS 1 acknowledgement is
+// tested against Mosquitto.
 func (s *Server) publishRaw(topic string, payload []byte) error {
-	return s.mqtt.Publish(topic, payload, false, 1)
+	return s.mqtt.Publish(topic, payload, false, 0)
 }
 
 // PublishNotification publishes a KEX-PUSH payload for vorgangsnummer with

@@ -32,5 +32,5 @@ func TestWorkloadSmall(t *testing.T) {
 	if err != nil || p50 <= 0 || p99 < p50 {
 		t.Fatalf("latency %v %v: %v", p50, p99, err)
 	}
-	t.Logf("sdk %.0f/s naive %.0f/s\n%s", sdk, naive, Summary(cycles, p50, p99))
+	t.Logf("sdk %v naive %v\n%s", sdk, naive, Summary(cycles, p50, p99))
 }
