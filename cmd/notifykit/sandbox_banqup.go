@@ -43,6 +43,9 @@ func runBanqupSandbox(ctx context.Context, env *sandboxEnv) error {
 	if errors.Is(err, brokertest.ErrNoBroker) {
 		return unavailableError{banqupUnavailable}
 	}
+	if err != nil && env.interrupted.Err() != nil {
+		return unavailableError{"interrupted while RabbitMQ was starting"}
+	}
 	if err != nil {
 		return fmt.Errorf("starting RabbitMQ: %w", err)
 	}

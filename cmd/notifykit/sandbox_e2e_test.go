@@ -68,3 +68,23 @@ func TestSandboxEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxInterrupted runs the sandbox until "Ctrl-C" (duration 0): the
+// sources stop generating, settle what they sent and report.
+func TestSandboxInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(1500*time.Millisecond, cancel)
+	var out, errOut bytes.Buffer
+	began := time.Now()
+	ok := sandbox(ctx, []sandboxSource{kreditsmartSource(), comnormSource(), dsgoSource()},
+		sandboxConfig{duration: 0, rate: 20, log: discardLogger()}, &out, &errOut)
+	if !ok {
+		t.Fatalf("interrupted sandbox failed:\n%s\n%s", out.String(), errOut.String())
+	}
+	if d := time.Since(began); d > 10*time.Second {
+		t.Fatalf("stopping took %s", d)
+	}
+	if !regexp.MustCompile(`^SANDBOX kreditsmart=[1-9]\d* comnorm=[1-9]\d* dsgo=[1-9]\d* lost=0$`).MatchString(lastLine(out.String())) {
+		t.Fatalf("last line = %q", lastLine(out.String()))
+	}
+}
