@@ -13,7 +13,7 @@ func TestUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	keys := writeFile(t, dir, "keys", []byte("p1 key-1\n"))
 	for _, env := range []string{"KREDITSMART_ENDPOINT", "KREDITSMART_CLIENT_ID", "KREDITSMART_CERT_FILE", "KREDITSMART_KEY_FILE",
-		"KREDITSMART_THING", "KREDITSMART_TOPIC", "KREDITSMART_TOPIC_POINTER", "BANQUP_AMQP_URL", "BANQUP_QUEUE",
+		"KREDITSMART_THING", "KREDITSMART_TOPIC", "KREDITSMART_WEBHOOK_SECRET", "KREDITSMART_TOPIC_POINTER", "BANQUP_AMQP_URL", "BANQUP_QUEUE",
 		"COMNORM_PARTNER_KEY", "COMNORM_QUEUE", "COMNORM_PARTNER_KEYS", "COMNORM_DATA_DIR", "COMNORM_MEMORY",
 		"DSGO_PARTY_ID", "DSGO_TRUST_ROOTS", "DSGO_WEBHOOK_TOKEN", "DSGO_BASE_URL", "DSGO_CLIENT_ID", "DSGO_KEY_FILE", "DSGO_SERVER_ID"} {
 		t.Setenv(env, "")
@@ -29,6 +29,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"listen", "kreditsmart", "-endpoint", "h", "-client-id", "c", "-cert", "c.pem", "-key", "k.pem"}, "either -topic, or -thing"},
 		{[]string{"listen", "kreditsmart", "-endpoint", "h", "-client-id", "c", "-cert", "c.pem", "-key", "k.pem", "-thing", "t"}, "either -topic, or -thing"},
 		{[]string{"listen", "kreditsmart", "-port", "x"}, "invalid value"},
+		{[]string{"listen", "kreditsmart", "-webhook", ":0"}, "missing -secret"},
 		{[]string{"listen", "banqup"}, "missing -queue, -url"},
 		{[]string{"listen", "banqup", "-url", "amqp://u:p@h/", "-queue", "q", "-streams", "account,bogus"}, `unknown stream "bogus"`},
 		{[]string{"listen", "banqup", "-url", "http://not-amqp", "-queue", "q"}, "invalid AMQP URL"},
@@ -100,7 +101,8 @@ func TestSecretsNotEchoed(t *testing.T) {
 	t.Setenv("BANQUP_AMQP_URL", "amqp://user:"+secret+"@host/")
 	t.Setenv("COMNORM_PARTNER_KEY", secret)
 	t.Setenv("DSGO_WEBHOOK_TOKEN", secret)
-	for _, src := range []string{"banqup", "comnorm", "dsgo"} {
+	t.Setenv("KREDITSMART_WEBHOOK_SECRET", secret)
+	for _, src := range []string{"banqup", "comnorm", "dsgo", "kreditsmart"} {
 		var out, errOut bytes.Buffer
 		run(context.Background(), []string{"listen", src, "-h"}, &out, &errOut)
 		if strings.Contains(out.String()+errOut.String(), secret) {

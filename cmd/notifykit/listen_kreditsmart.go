@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/notifykit/notifykit/kreditsmart"
@@ -25,11 +27,22 @@ func listenKreditsmart(ctx context.Context, args []string, stdout, stderr io.Wri
 	port := fs.Int("port", 8883, "MQTT port: 8883, or 443 (ALPN x-amzn-mqtt-ca)")
 	watch := fs.Duration("shadow-interval", 15*time.Minute, "re-read the shadow this often to follow partner-tree moves (0: only on update/documents)")
 	fetch := fs.Bool("fetch-shadow", false, "print the device shadow document and exit (to find -topic-pointer)")
-	usageFor(fs, "notifykit listen kreditsmart -endpoint HOST -client-id ID -cert FILE -key FILE (-thing NAME -topic-pointer PTR | -topic TREE) [flags]",
+	webhook := fs.String("webhook", "", "instead of MQTT, receive Europace's signed webhooks on this listen address, e.g. :8080")
+	secret := fs.String("secret", "", "webhook signing secret; several comma-separated during a rotation (env KREDITSMART_WEBHOOK_SECRET; prefer the environment)")
+	usageFor(fs, "notifykit listen kreditsmart -endpoint HOST -client-id ID -cert FILE -key FILE (-thing NAME -topic-pointer PTR | -topic TREE) [flags]\n"+
+		"       notifykit listen kreditsmart -webhook ADDR -secret SECRET [flags]",
 		"Subscribes to Europace's KEX-PUSH notifications on AWS IoT Core with the device certificate and",
-		"prints one line per notification, topic change and gap. Nothing is acknowledged that was not printed.")
+		"prints one line per notification, topic change and gap; nothing is acknowledged before it was printed.",
+		"With -webhook it runs the new channel's receiver instead: X-SIGNATURE is checked, then printed.")
 	if st := parseFlags(fs, args, stderr); st >= 0 {
 		return st
+	}
+	secretFromEnv(secret, "KREDITSMART_WEBHOOK_SECRET")
+	if *webhook != "" {
+		if !noArgs(fs, stderr) || !required(fs, stderr, map[string]string{"secret": *secret}) {
+			return 2
+		}
+		return listenKreditsmartWebhook(ctx, *webhook, *secret, &common, stdout, stderr)
 	}
 	if !noArgs(fs, stderr) || !required(fs, stderr, map[string]string{
 		"endpoint": *endpoint, "client-id": *clientID, "cert": *certFile, "key": *keyFile,
@@ -71,4 +84,27 @@ func listenKreditsmart(ctx context.Context, args []string, stdout, stderr io.Wri
 		return 0
 	}
 	return runFailed(stderr, "notifykit listen kreditsmart", sub.Run(ctx))
+}
+
+// listenKreditsmartWebhook serves the signed webhook channel on addr.
+func listenKreditsmartWebhook(ctx context.Context, addr, secrets string, common *listenCommon, stdout, stderr io.Writer) int {
+	var keys [][]byte
+	for _, s := range strings.Split(secrets, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			keys = append(keys, []byte(s))
+		}
+	}
+	_, h := common.printer(stdout)
+	wh, err := kreditsmart.NewWebhookHandler(keys, kreditsmart.WithHandler(h),
+		kreditsmart.WithLogger(common.logger(stderr)), kreditsmart.WithOnError(onError(stderr, "kreditsmart")))
+	if err != nil {
+		fmt.Fprintf(stderr, "notifykit listen kreditsmart: %v\n", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return runFailed(stderr, "notifykit listen kreditsmart", err)
+	}
+	fmt.Fprintf(stderr, "notifykit listen kreditsmart: webhook at http://%s/\n", ln.Addr())
+	return runFailed(stderr, "notifykit listen kreditsmart", serveUntil(ctx, ln, wh, "", ""))
 }

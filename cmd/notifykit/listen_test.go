@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/notifykit/notifykit/dsgo"
 	"github.com/notifykit/notifykit/dsgo/dsgotest"
 	"github.com/notifykit/notifykit/internal/brokertest"
+	"github.com/notifykit/notifykit/kreditsmart"
 	"github.com/notifykit/notifykit/kreditsmart/kreditsmarttest"
 )
 
@@ -221,5 +224,38 @@ func waitUntil(t *testing.T, timeout time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %s", timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestListenKreditsmartWebhook(t *testing.T) {
+	const secret = "webhook-secret-0001"
+	t.Setenv("KREDITSMART_WEBHOOK_SECRET", "old-secret,"+secret)
+	l := start(t, "listen", "kreditsmart", "-webhook", "127.0.0.1:0", "-json")
+	url := l.wait(t, l.stderr, `webhook at (http://\S+)`, 5*time.Second)[1]
+	body := []byte(`{"vorgangsnummer":"VN1245","teilantragsnummer":"VN1245/1/1"}`)
+	post := func(sig string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(kreditsmart.SignatureHeader, sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("bm90LXRoZS1zaWduYXR1cmU="); code != http.StatusUnauthorized {
+		t.Fatalf("wrong signature: %d", code)
+	}
+	if code := post(kreditsmart.Sign([]byte(secret), body)); code != http.StatusOK {
+		t.Fatalf("signed request: %d", code)
+	}
+	l.wait(t, l.stdout, `"type":"kreditsmart.vorgang.changed","subject":"VN1245"`, 5*time.Second)
+	if n := countLines(l.stdout.String(), "VN1245"); n != 1 {
+		t.Fatalf("%d lines for one accepted request:\n%s", n, l.stdout)
+	}
+	if st := l.stop(t); st != 0 {
+		t.Fatalf("exit %d: %s", st, l.stderr)
 	}
 }
