@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -53,6 +54,7 @@ func runBanqupSandbox(ctx context.Context, env *sandboxEnv) error {
 
 	queue := "notifykit-sandbox-" + randomHex(4)
 	consuming := make(chan struct{})
+	var consumingOnce sync.Once
 	consumer, err := banqup.NewConsumer(broker.URL, queue,
 		banqup.WithOrdering(),
 		banqup.WithRetry(3, func(int) time.Duration { return 100 * time.Millisecond }),
@@ -60,11 +62,7 @@ func runBanqupSandbox(ctx context.Context, env *sandboxEnv) error {
 		banqup.WithLogger(env.log),
 		banqup.WithOnStateChange(func(s banqup.State, _ error) {
 			if s == banqup.StateConsuming {
-				select {
-				case <-consuming:
-				default:
-					close(consuming)
-				}
+				consumingOnce.Do(func() { close(consuming) })
 			}
 		}),
 		banqup.WithOnError(func(err error) {

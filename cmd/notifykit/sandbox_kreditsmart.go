@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/notifykit/notifykit"
@@ -39,6 +40,7 @@ func runKreditsmartSandbox(ctx context.Context, env *sandboxEnv) error {
 	}
 
 	moved := make(chan struct{})
+	var movedOnce sync.Once
 	sub, err := kreditsmart.NewSubscriber(fake.Endpoint(), dev.Name,
 		kreditsmart.WithClientCertificate(dev.Certificate),
 		kreditsmart.WithRootCAs(fake.RootCAs()),
@@ -55,11 +57,7 @@ func runKreditsmartSandbox(ctx context.Context, env *sandboxEnv) error {
 		kreditsmart.WithHandler(notifykit.HandlerFunc(func(_ context.Context, e notifykit.Event) error {
 			env.out.print(e, nil)
 			if _, ok := e.(*kreditsmart.TopicChange); ok {
-				select {
-				case <-moved:
-				default:
-					close(moved)
-				}
+				movedOnce.Do(func() { close(moved) })
 			}
 			return nil
 		})),
