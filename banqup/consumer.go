@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -182,12 +184,19 @@ func (c *Consumer) Run(ctx context.Context) error {
 			log.Error("banqup: consumer stopped", "err", err)
 			return err
 		}
-		if consumed {
+		// Only a session that ran for a while resets the backoff: one that
+		// fails right after it started (an error queue that cannot take a
+		// copy, say) must not reconnect in a tight loop.
+		if consumed > stableSession {
 			attempt = 0
 		}
 		attempt++
 		delay := c.o.reconnect(attempt)
-		log.Warn("banqup: connection lost, reconnecting", "err", err, "attempt", attempt, "delay", delay)
+		level := slog.LevelWarn
+		if attempt > 1 {
+			level = slog.LevelInfo // the first failure was logged as a warning
+		}
+		log.Log(ctx, level, "banqup: connection lost, reconnecting", "err", err, "attempt", attempt, "delay", delay)
 		c.o.onError(fmt.Errorf("banqup: connection lost (reconnecting in %v): %w", delay, err))
 		c.state(StateDisconnected, err)
 		if backoff.Sleep(ctx, delay) != nil {
@@ -196,6 +205,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// stableSession is how long a session must have consumed for its end to
+// count as a fresh failure rather than another failed attempt.
+const stableSession = 30 * time.Second
 
 func (c *Consumer) state(s State, err error) {
 	c.o.logger.Debug("banqup: state", "queue", c.queue, "state", s.String(), "err", err)

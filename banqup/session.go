@@ -57,37 +57,37 @@ func (c *Consumer) dial() (*amqp.Connection, error) {
 	return conn, nil
 }
 
-// session runs one connection lifetime. consumed reports whether it got as
-// far as consuming, which resets the reconnect backoff.
-func (c *Consumer) session(runCtx context.Context, r *routes) (consumed bool, err error) {
+// session runs one connection lifetime. consumed is how long it was
+// consuming; a long one resets the reconnect backoff.
+func (c *Consumer) session(runCtx context.Context, r *routes) (consumed time.Duration, err error) {
 	consConn, err := c.dial()
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer consConn.Close()
 	pubConn, err := c.dial()
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer pubConn.Close()
 
 	if err := c.topology(consConn, r.streams); err != nil {
-		return false, err
+		return 0, err
 	}
 	pch, err := pubConn.Channel()
 	if err != nil {
-		return false, fmt.Errorf("banqup: publish channel: %w", err)
+		return 0, fmt.Errorf("banqup: publish channel: %w", err)
 	}
 	conf, err := newConfirmer(pch, c.o.confirmTimeout, 2*c.o.prefetch)
 	if err != nil {
-		return false, fmt.Errorf("banqup: confirm mode: %w", err)
+		return 0, fmt.Errorf("banqup: confirm mode: %w", err)
 	}
 	cch, err := consConn.Channel()
 	if err != nil {
-		return false, fmt.Errorf("banqup: consume channel: %w", err)
+		return 0, fmt.Errorf("banqup: consume channel: %w", err)
 	}
 	if err := cch.Qos(c.o.prefetch, 0, false); err != nil {
-		return false, fmt.Errorf("banqup: qos: %w", err)
+		return 0, fmt.Errorf("banqup: qos: %w", err)
 	}
 	// Every notification channel is buffered and read below or never
 	// written again after its single value: an unread one would block the
@@ -101,9 +101,10 @@ func (c *Consumer) session(runCtx context.Context, r *routes) (consumed bool, er
 	tag := fmt.Sprintf("notifykit-banqup-%d", time.Now().UnixNano())
 	deliveries, err := cch.Consume(c.queue, tag, false, false, false, false, nil)
 	if err != nil {
-		return false, topologyError(c.queue, err)
+		return 0, topologyError(c.queue, err)
 	}
 	c.state(StateConsuming, nil)
+	began := time.Now()
 
 	hardCtx, cancel := context.WithCancel(context.WithoutCancel(runCtx))
 	acks := newAcker(cch, 2*c.o.prefetch+16, func(err error) {
@@ -170,7 +171,7 @@ loop:
 	if graceful {
 		s.shutdown(cch, tag, deliveries, queues, wg)
 		acks.close()
-		return true, nil
+		return time.Since(began), nil
 	}
 	// The channel is gone or about to be: its deliveries will be redelivered,
 	// so work on them is cancelled rather than finished.
@@ -178,7 +179,7 @@ loop:
 	closeQueues(queues)
 	wg.Wait()
 	acks.close()
-	return true, cause
+	return time.Since(began), cause
 }
 
 func closeCause(what string, e *amqp.Error) error {
@@ -270,6 +271,7 @@ func (s *session) fail(err error) {
 	s.failOnce.Do(func() {
 		s.failErr = err
 		close(s.failed)
+		s.cancel() // work on this channel's deliveries is moot now
 	})
 }
 

@@ -1,164 +1,171 @@
 package dsgo
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/notifykit/notifykit/internal/lenient"
 )
 
 // The webhook decodes every notification, so the common case gets a fast
-// path: when every member of an object has a name this package knows, it
-// is decoded in one pass into a struct holding all spellings. Objects with
-// unknown members (kept in Extra), numbers where strings belong, or
-// anything odd take the general path, which also produces the errors.
+// path: once json.Valid has checked the body, a single walk over the
+// members assigns plain strings directly, without reflection. It applies
+// when every member name is known and every value has the expected JSON
+// type; objects with unknown members (kept in Extra), numbers where strings
+// belong, or anything odd take the general path, which also produces the
+// errors. FuzzFastPathAgrees keeps the two in agreement.
 
 type notificationHead struct {
-	ID             string `json:"id"`
-	ResourceType   string `json:"resource_type"`
-	Class          string `json:"class"`
-	ObjectType     string `json:"object_type"`
-	Date           string `json:"date"`
-	DateTime       string `json:"dateTime"`
-	DateTime2      string `json:"date_time"`
-	ConsumerID     string `json:"consumer_id"`
-	ConsumerID2    string `json:"consumerId"`
-	ProviderID     string `json:"provider_id"`
-	ProviderID2    string `json:"providerId"`
-	SubscriptionID string `json:"subscription_id"`
-	SubscriptionI2 string `json:"subscriptionId"`
-	Description    string `json:"description"`
-}
-
-// Two shapes, because event may be an array or a single object; the key
-// scan tells which one applies before the single decoding pass.
-type notificationArray struct {
-	notificationHead
-	Event  []eventWire `json:"event"`
-	Events []eventWire `json:"events"`
-}
-
-type notificationObject struct {
-	notificationHead
-	Event  *eventWire `json:"event"`
-	Events *eventWire `json:"events"`
-}
-
-func knownNotificationKey(k []byte) bool {
-	switch string(k) { // no allocation for a switch on string(bytes)
-	case "id", "resource_type", "class", "object_type", "date", "dateTime", "date_time", "consumer_id", "consumerId",
-		"provider_id", "providerId", "subscription_id", "subscriptionId", "description", "event", "events":
-		return true
-	}
-	return false
+	ID, ResourceType, Class, ObjectType   string
+	Date, DateTime, DateTime2             string
+	ConsumerID, ConsumerID2               string
+	ProviderID, ProviderID2               string
+	SubscriptionID, SubscriptionI2, Descr string
+	events                                []byte // raw "event" or "events"
+	sawEvents                             bool
 }
 
 type eventWire struct {
-	ID           string          `json:"id"`
-	ResourceType string          `json:"resource_type"`
-	Class        string          `json:"class"`
-	ObjectType   string          `json:"object_type"`
-	EventType    string          `json:"event_type"`
-	EventType2   string          `json:"eventType"`
-	Date         string          `json:"date"`
-	DateTime     string          `json:"dateTime"`
-	DateTime2    string          `json:"date_time"`
-	Description  string          `json:"description"`
-	EventData    json.RawMessage `json:"event_data"`
-	EventData2   json.RawMessage `json:"eventData"`
-}
-
-func knownEventKey(k []byte) bool {
-	switch string(k) {
-	case "id", "resource_type", "class", "object_type", "event_type", "eventType", "date", "dateTime", "date_time",
-		"description", "event_data", "eventData":
-		return true
-	}
-	return false
+	ID, ResourceType, Class, ObjectType string
+	EventType, EventType2               string
+	Date, DateTime, DateTime2           string
+	Description                         string
+	EventData, EventData2               []byte
 }
 
 // fastNotification decodes b if the fast path applies and reports whether
 // it did.
 func fastNotification(b []byte, n *Notification) bool {
-	var shape byte
+	if !json.Valid(b) {
+		return false
+	}
+	var h notificationHead
 	ok := scanObject(b, func(k, v []byte) bool {
-		if !knownNotificationKey(k) {
-			return false
-		}
-		if ks := string(k); ks != "event" && ks != "events" {
+		switch string(k) { // no allocation for a switch on string(bytes)
+		case "id":
+			return str(v, &h.ID)
+		case "resource_type":
+			return str(v, &h.ResourceType)
+		case "class":
+			return str(v, &h.Class)
+		case "object_type":
+			return str(v, &h.ObjectType)
+		case "date":
+			return timeStr(v, &h.Date)
+		case "dateTime":
+			return timeStr(v, &h.DateTime)
+		case "date_time":
+			return timeStr(v, &h.DateTime2)
+		case "consumer_id":
+			return str(v, &h.ConsumerID)
+		case "consumerId":
+			return str(v, &h.ConsumerID2)
+		case "provider_id":
+			return str(v, &h.ProviderID)
+		case "providerId":
+			return str(v, &h.ProviderID2)
+		case "subscription_id":
+			return str(v, &h.SubscriptionID)
+		case "subscriptionId":
+			return str(v, &h.SubscriptionI2)
+		case "description":
+			return str(v, &h.Descr)
+		case "event", "events":
+			if h.sawEvents {
+				return false // both spellings, or a repeat: let the general path decide
+			}
+			h.sawEvents, h.events = true, v
 			return true
-		}
-		if shape != 0 || len(v) == 0 {
-			return false // both spellings present: let the general path decide
-		}
-		shape = v[0]
-		switch shape {
-		case '{':
-			return scanObject(v, knownOnly(knownEventKey))
-		case '[':
-			return scanArrayOfObjects(v, knownOnly(knownEventKey))
 		}
 		return false
 	})
 	if !ok {
 		return false
 	}
-	var head *notificationHead
 	var events []*Event
-	switch shape {
-	case '[':
-		var w notificationArray
-		if json.Unmarshal(b, &w) != nil {
+	switch {
+	case len(h.events) == 0 || h.events[0] == 'n': // absent or null
+	case h.events[0] == '{':
+		e, ok := fastEventObject(h.events)
+		if !ok {
 			return false
 		}
-		head = &w.notificationHead
-		list := w.Event
-		if list == nil {
-			list = w.Events
+		events = []*Event{e}
+	case h.events[0] == '[':
+		ok := eachArrayElement(h.events, func(v []byte) bool {
+			e, ok := fastEventObject(v)
+			events = append(events, e)
+			return ok
+		})
+		if !ok {
+			return false
 		}
-		events = make([]*Event, len(list))
-		for i := range list {
-			if events[i], ok = list[i].event(); !ok {
-				return false
-			}
+		if events == nil {
+			events = []*Event{}
 		}
 	default:
-		var w notificationObject
-		if json.Unmarshal(b, &w) != nil {
-			return false
-		}
-		head = &w.notificationHead
-		one := w.Event
-		if one == nil {
-			one = w.Events
-		}
-		if one != nil {
-			e, ok := one.event()
-			if !ok {
-				return false
-			}
-			events = []*Event{e}
-		}
+		return false
 	}
-	date, ok := wireTime(head.Date, head.DateTime, head.DateTime2)
+	date, ok := wireTime(h.Date, h.DateTime, h.DateTime2)
 	if !ok {
 		return false
 	}
 	*n = Notification{
-		ID:             first(head.ID),
-		ResourceType:   first(head.ResourceType, head.Class, head.ObjectType),
+		ID:             first(h.ID),
+		ResourceType:   first(h.ResourceType, h.Class, h.ObjectType),
 		Date:           date,
-		ConsumerID:     first(head.ConsumerID, head.ConsumerID2),
-		ProviderID:     first(head.ProviderID, head.ProviderID2),
-		SubscriptionID: first(head.SubscriptionID, head.SubscriptionI2),
-		Description:    first(head.Description),
+		ConsumerID:     first(h.ConsumerID, h.ConsumerID2),
+		ProviderID:     first(h.ProviderID, h.ProviderID2),
+		SubscriptionID: first(h.SubscriptionID, h.SubscriptionI2),
+		Description:    first(h.Descr),
 		Events:         events,
 	}
 	return true
 }
 
-func knownOnly(known func([]byte) bool) func(k, v []byte) bool {
-	return func(k, _ []byte) bool { return known(k) }
+// fastEventObject decodes one event object already known to be valid JSON.
+func fastEventObject(b []byte) (*Event, bool) {
+	if len(b) == 0 || b[0] != '{' {
+		return nil, false
+	}
+	var w eventWire
+	ok := scanObject(b, func(k, v []byte) bool {
+		switch string(k) {
+		case "id":
+			return str(v, &w.ID)
+		case "resource_type":
+			return str(v, &w.ResourceType)
+		case "class":
+			return str(v, &w.Class)
+		case "object_type":
+			return str(v, &w.ObjectType)
+		case "event_type":
+			return str(v, &w.EventType)
+		case "eventType":
+			return str(v, &w.EventType2)
+		case "date":
+			return timeStr(v, &w.Date)
+		case "dateTime":
+			return timeStr(v, &w.DateTime)
+		case "date_time":
+			return timeStr(v, &w.DateTime2)
+		case "description":
+			return str(v, &w.Description)
+		case "event_data":
+			w.EventData = v
+			return true
+		case "eventData":
+			w.EventData2 = v
+			return true
+		}
+		return false
+	})
+	if !ok {
+		return nil, false
+	}
+	return w.event()
 }
 
 func (w *eventWire) event() (*Event, bool) {
@@ -166,7 +173,10 @@ func (w *eventWire) event() (*Event, bool) {
 	if !ok {
 		return nil, false
 	}
-	data := pickRaw(w.EventData, w.EventData2)
+	var data json.RawMessage
+	if d := pickRaw(w.EventData, w.EventData2); d != nil {
+		data = append(json.RawMessage(nil), d...) // b is the caller's buffer
+	}
 	return &Event{
 		EventID:      first(w.ID),
 		ResourceType: first(w.ResourceType, w.Class, w.ObjectType),
@@ -178,19 +188,72 @@ func (w *eventWire) event() (*Event, bool) {
 }
 
 func fastEvent(b []byte, e *Event) bool {
-	if !scanObject(b, knownOnly(knownEventKey)) {
+	if !json.Valid(b) {
 		return false
 	}
-	var w eventWire
-	if json.Unmarshal(b, &w) != nil {
-		return false
-	}
-	ev, ok := w.event()
+	ev, ok := fastEventObject(bytes.TrimSpace(b))
 	if !ok {
 		return false
 	}
 	*e = *ev
 	return true
+}
+
+// str assigns a JSON string value (null leaves dst alone, as encoding/json
+// does); any other type refuses the fast path.
+func str(v []byte, dst *string) bool {
+	if len(v) == 4 && string(v) == "null" {
+		return true
+	}
+	if len(v) < 2 || v[0] != '"' {
+		return false
+	}
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		*dst = string(inner)
+		return true
+	}
+	return json.Unmarshal(v, dst) == nil // escapes or invalid UTF-8: the slow, exact way
+}
+
+// timeStr takes a timestamp written as a JSON string or number; numbers are
+// kept as their text, which wireTime parses like UnixTime does.
+func timeStr(v []byte, dst *string) bool {
+	if len(v) > 0 && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+		*dst = string(v)
+		return true
+	}
+	return str(v, dst)
+}
+
+// eachArrayElement calls f for every element of the JSON array b.
+func eachArrayElement(b []byte, f func(v []byte) bool) bool {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return false
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return true
+	}
+	for {
+		end := skipValue(b, i)
+		if end < 0 || !f(b[i:end]) {
+			return false
+		}
+		i = skipWS(b, end)
+		if i >= len(b) {
+			return false
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case ']':
+			return true
+		default:
+			return false
+		}
+	}
 }
 
 // first mirrors fields.takeString: the first non-blank value, else "".
@@ -287,40 +350,6 @@ func scanObject(b []byte, f func(key, val []byte) bool) bool {
 		case ',':
 			i = skipWS(b, i+1)
 		case '}':
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// scanArrayOfObjects applies scanObject to every element of the array b,
-// which must all be objects.
-func scanArrayOfObjects(b []byte, f func(k, v []byte) bool) bool {
-	i := skipWS(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return false
-	}
-	i = skipWS(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return true
-	}
-	for {
-		if i >= len(b) || b[i] != '{' {
-			return false
-		}
-		end := skipValue(b, i)
-		if end < 0 || !scanObject(b[i:end], f) {
-			return false
-		}
-		i = skipWS(b, end)
-		if i >= len(b) {
-			return false
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case ']':
 			return true
 		default:
 			return false

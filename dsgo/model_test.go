@@ -251,6 +251,9 @@ var fastSeeds = []string{
 	`{"id":"n","date":"1","event":[{"id":"e","event_type":"T","event_data":null,"eventData":{"a":[1,"]}"]}}]}`,
 	` { "id" : "n" , "event" : [ { "id" : "e" } , { "x" : 1 } ] } `,
 	`{"id":"a","id":"b","event":{"id":"e","id":"f"}}`,
+	`{"id":"n\u00e9\"x","date":-5,"dateTime":"1e9","consumer_id":"c","provider_id":null,"event":[null]}`,
+	"{\"id\":\"\xff\xfe\",\"date\":1.5,\"event\":[{\"id\":\"e\",\"event_type\":\"T\",\"date\":\"\\u0031\"}]}",
+	`{"id":"n","date":"1","event":[],"events":[]}`,
 }
 
 // FuzzFastPathAgrees: wherever the fast decoder accepts a notification,

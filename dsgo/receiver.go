@@ -49,7 +49,7 @@ func NewReceiver(ownID string, auth Authenticator, opts ...Option) (*Receiver, e
 		return nil, err
 	}
 	if o.dedupe == nil && !o.noDedupe {
-		o.dedupe = newShardedDedupe(notifykit.DefaultDedupeCapacity)
+		o.dedupe = newHashDedupe(notifykit.DefaultDedupeCapacity, o.now)
 	}
 	r := &Receiver{ownID: ownID, auth: auth, o: o}
 	r.bufs.New = func() any { return new(bytes.Buffer) }

@@ -119,8 +119,10 @@ func TestMosquittoTopicChangeUnderLoad(t *testing.T) {
 	oldT, newT := "ECHTGESCHAEFT/ABC12", "ECHTGESCHAEFT/ABC12/SUB01"
 	e.setTopic(t, "dev-m", oldT)
 	rec := newRecorder()
+	// Hold the overlap open for 300 ms so that many messages fall into it:
+	// Mosquitto sends one copy per matching subscription.
 	sub := e.subscriber(t, "dev-m", rec, kreditsmart.WithThing("dev-m"), kreditsmart.WithTopicPointer(kreditsmarttest.TopicPointer),
-		kreditsmart.WithWatchShadow(true, 0))
+		kreditsmart.WithWatchShadow(true, 0), kreditsmart.WithOverlapHold(300*time.Millisecond))
 	run(t, sub)
 	waitFor(t, 10*time.Second, "subscription", func() bool { return sub.Topic() == kreditsmart.Partnerbaum(oldT) })
 

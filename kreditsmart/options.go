@@ -60,6 +60,7 @@ type options struct {
 	rereadInterval  time.Duration
 	subscribeParent bool
 	shadowTimeout   time.Duration
+	overlapHold     time.Duration // tests: keep both filters subscribed this long
 }
 
 // HTTPDoer is the part of *http.Client the HTTPS shadow reader uses.

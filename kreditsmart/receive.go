@@ -235,6 +235,9 @@ func (s *Subscriber) follow(ctx context.Context, gen int, doc []byte) {
 	s.mu.Lock()
 	s.topic, s.lastTopic = topic, topic
 	s.mu.Unlock()
+	if s.o.overlapHold > 0 {
+		_ = sleep(ctx, s.o.overlapHold)
+	}
 	var drop []string
 	for _, f := range oldFilters {
 		keep := false
