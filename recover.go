@@ -14,6 +14,7 @@ type PanicError struct {
 	Stack []byte
 }
 
+// Error implements the error interface.
 func (p *PanicError) Error() string { return fmt.Sprintf("notifykit: handler panicked: %v", p.Value) }
 
 // Unwrap returns the panic value when it was an error, so errors.Is sees

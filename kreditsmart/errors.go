@@ -59,6 +59,7 @@ type PayloadError struct {
 	Err   error  // matches ErrMalformedPayload, ErrMissingVorgangsnummer or ErrPayloadTooLarge
 }
 
+// Error implements the error interface.
 func (e *PayloadError) Error() string {
 	if e.Topic == "" {
 		return e.Err.Error()
@@ -79,6 +80,7 @@ type HandlerError struct {
 	Err          error
 }
 
+// Error implements the error interface.
 func (e *HandlerError) Error() string {
 	return fmt.Sprintf("kreditsmart: handler failed for Vorgang %s after %d attempt(s): %v",
 		e.Notification.Vorgangsnummer, e.Attempts, e.Err)

@@ -28,6 +28,7 @@ type ShadowError struct {
 	Err           error  // underlying cause, if any
 }
 
+// Error implements the error interface.
 func (e *ShadowError) Error() string {
 	name := e.Thing
 	if e.Shadow != "" {
@@ -59,6 +60,7 @@ type TopicError struct {
 	Reason  string
 }
 
+// Error implements the error interface.
 func (e *TopicError) Error() string {
 	return "kreditsmart: topic could not be resolved from the device shadow: " + e.Reason +
 		". The shadow's shape is not public: print it with Subscriber.FetchShadow(ctx) " +

@@ -655,6 +655,7 @@ type ConnectError struct {
 	Err       error
 }
 
+// Error implements the error interface.
 func (e *ConnectError) Error() string {
 	s := "kreditsmart: connecting to " + e.Endpoint + " failed"
 	if e.Permanent {
@@ -684,6 +685,7 @@ type SubscriptionError struct {
 	Reason    string
 }
 
+// Error implements the error interface.
 func (e *SubscriptionError) Error() string {
 	fs := make([]string, len(e.Filters))
 	for i, f := range e.Filters {
