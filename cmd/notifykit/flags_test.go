@@ -14,7 +14,7 @@ func TestUsageErrors(t *testing.T) {
 	keys := writeFile(t, dir, "keys", []byte("p1 key-1\n"))
 	for _, env := range []string{"KREDITSMART_ENDPOINT", "KREDITSMART_CLIENT_ID", "KREDITSMART_CERT_FILE", "KREDITSMART_KEY_FILE",
 		"KREDITSMART_THING", "KREDITSMART_TOPIC", "KREDITSMART_WEBHOOK_SECRET", "KREDITSMART_TOPIC_POINTER", "BANQUP_AMQP_URL", "BANQUP_QUEUE",
-		"COMNORM_PARTNER_KEY", "COMNORM_QUEUE", "COMNORM_PARTNER_KEYS", "COMNORM_DATA_DIR", "COMNORM_MEMORY",
+		"COMNORM_PARTNER_KEY", "COMNORM_QUEUE", "COMNORM_PARTNER_KEYS", "COMNORM_DATA_DIR", "COMNORM_MEMORY", "COMNORM_POSTGRES_URL",
 		"DSGO_PARTY_ID", "DSGO_TRUST_ROOTS", "DSGO_WEBHOOK_TOKEN", "DSGO_BASE_URL", "DSGO_CLIENT_ID", "DSGO_KEY_FILE", "DSGO_SERVER_ID"} {
 		t.Setenv(env, "")
 	}
@@ -45,6 +45,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"comnorm", "server"}, "unknown command"},
 		{[]string{"comnorm", "serve"}, "missing -partner-keys"},
 		{[]string{"comnorm", "serve", "-partner-keys", keys}, "set -data-dir"},
+		{[]string{"comnorm", "serve", "-partner-keys", keys, "-postgres", "postgres://127.0.0.1:1/x", "-memory"}, "cannot be combined"},
 		{[]string{"comnorm", "serve", "-max-queues", "many"}, "invalid value"},
 		{[]string{"dsgo"}, "Usage: notifykit dsgo subscriptions"},
 		{[]string{"dsgo", "subscriptions"}, "Usage: notifykit dsgo subscriptions create|delete|list|test"},
@@ -101,6 +102,7 @@ func TestSecretsNotEchoed(t *testing.T) {
 	t.Setenv("BANQUP_AMQP_URL", "amqp://user:"+secret+"@host/")
 	t.Setenv("COMNORM_PARTNER_KEY", secret)
 	t.Setenv("DSGO_WEBHOOK_TOKEN", secret)
+	t.Setenv("COMNORM_POSTGRES_URL", "postgres://user:"+secret+"@host/db")
 	t.Setenv("KREDITSMART_WEBHOOK_SECRET", secret)
 	for _, src := range []string{"banqup", "comnorm", "dsgo", "kreditsmart"} {
 		var out, errOut bytes.Buffer
@@ -108,5 +110,10 @@ func TestSecretsNotEchoed(t *testing.T) {
 		if strings.Contains(out.String()+errOut.String(), secret) {
 			t.Errorf("listen %s -h prints the secret", src)
 		}
+	}
+	var out, errOut bytes.Buffer
+	run(context.Background(), []string{"comnorm", "serve", "-h"}, &out, &errOut)
+	if help := out.String() + errOut.String(); strings.Contains(help, secret) || !strings.Contains(help, "-postgres") {
+		t.Errorf("comnorm serve -h prints the DSN's password or omits -postgres:\n%s", help)
 	}
 }

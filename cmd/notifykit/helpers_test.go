@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
@@ -12,9 +13,23 @@ import (
 	"time"
 
 	"github.com/notifykit/notifykit/internal/brokertest"
+	"github.com/notifykit/notifykit/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { brokertest.Main(m) }
+// TestMain stops the shared RabbitMQ node and PostgreSQL cluster after the
+// tests; brokertest.Main and pgtest.Main each handle only one of them.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, shutdown := range []func() error{brokertest.Shutdown, pgtest.Shutdown} {
+		if err := shutdown(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
+}
 
 // syncBuffer is a bytes.Buffer safe for a command writing while the test
 // reads.

@@ -2,7 +2,7 @@
 //
 //	notifykit sandbox                 all four platforms simulated locally, events shown live
 //	notifykit listen <source> ...     print a live notification stream (kreditsmart|banqup|comnorm|dsgo)
-//	notifykit comnorm serve ...       run the self-hostable ComNorm queue server
+//	notifykit comnorm serve ...       run the self-hostable ComNorm queue server (bbolt; -postgres to scale out)
 //	notifykit dsgo subscriptions ...  list, create, delete or test DSGO subscriptions
 //
 // Run "notifykit help <command>" or "notifykit <command> -h" for the flags.
@@ -40,7 +40,7 @@ func commands() []command {
 	return []command{
 		{"sandbox", "run local stand-ins of all four platforms and show events flowing through the SDK", runSandbox},
 		{"listen", "print a live notification stream: listen kreditsmart|banqup|comnorm|dsgo", runListen},
-		{"comnorm", "the self-hostable ComNorm queue server: comnorm serve", runComnorm},
+		{"comnorm", "the self-hostable ComNorm queue server: comnorm serve (bbolt, or -postgres for several instances)", runComnorm},
 		{"dsgo", "manage DSGO subscriptions with iSHARE auth: dsgo subscriptions list|create|delete|test", runDSGO},
 	}
 }

@@ -28,14 +28,17 @@ const (
 )
 
 func runKreditsmartSandbox(ctx context.Context, env *sandboxEnv) error {
-	tb := newProgramTB(env.log)
-	defer tb.close()
-	var fake *kreditsmarttest.Server
-	var dev *kreditsmarttest.Device
-	if err := withTB(func() {
-		fake = kreditsmarttest.NewServer(tb)
-		dev = fake.AddDevice(sandboxDevice, sandboxTopic)
-	}); err != nil {
+	fake, err := kreditsmarttest.Start(kreditsmarttest.WithLogger(env.log))
+	if err != nil {
+		return fmt.Errorf("starting the AWS IoT stand-in: %w", err)
+	}
+	defer func() {
+		if err := fake.Close(); err != nil {
+			env.log.Warn("stopping the AWS IoT stand-in", "err", err)
+		}
+	}()
+	dev, err := fake.CreateDevice(sandboxDevice, sandboxTopic)
+	if err != nil {
 		return err
 	}
 

@@ -91,7 +91,7 @@ func Mosquitto(t testing.TB, conf MosquittoConfig) *Broker {
 // fine, just less graceful.
 func Main(m *testing.M) {
 	code := m.Run()
-	if err := shared.close(); err != nil {
+	if err := Shutdown(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		if code == 0 {
 			code = 1
@@ -99,6 +99,11 @@ func Main(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// Shutdown stops the shared RabbitMQ, if one was started. It is what Main
+// does after the tests, for a TestMain that also shuts down other shared
+// servers (pgtest.Shutdown) and so cannot use Main.
+func Shutdown() error { return shared.close() }
 
 // unavailable skips or fails the test that could not get a broker.
 func unavailable(t testing.TB, err error) {

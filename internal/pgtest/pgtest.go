@@ -81,19 +81,29 @@ func NewServer(t testing.TB) *Server {
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
-	shared.mu.Lock()
-	if shared.srv != nil {
-		if err := shared.srv.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			if code == 0 {
-				code = 1
-			}
+	if err := Shutdown(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
 		}
+	}
+	os.Exit(code)
+}
+
+// Shutdown stops the shared cluster, if one was started, and removes the
+// template. It is what Main does after the tests, for a TestMain that also
+// shuts down other shared servers (brokertest.Shutdown) and so cannot use
+// Main.
+func Shutdown() error {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	var err error
+	if shared.srv != nil {
+		err = shared.srv.Close()
 		shared.srv = nil
 	}
-	shared.mu.Unlock()
 	RemoveTemplate()
-	os.Exit(code)
+	return err
 }
 
 // RemoveTemplate deletes the initdb template this process made (Start

@@ -32,4 +32,10 @@
 //		kreditsmart.WithTopicPointer(kreditsmarttest.TopicPointer))
 //	...
 //	srv.PublishNotification("ECHTGESCHAEFT/ABC12/DEF34", "VN1245")
+//
+// Outside a test (local tools, the notifykit CLI's sandbox), Start returns
+// the fake or an error and Close stops it; CreateDevice and ReplaceShadow
+// are the error-returning forms of AddDevice and SetShadow, which fail the
+// test (and, on a server from Start, panic). Close leaves no goroutines
+// behind.
 package kreditsmarttest

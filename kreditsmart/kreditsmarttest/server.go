@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -29,10 +28,11 @@ const (
 	MaxPayloadBytes = 128 * 1024
 )
 
-// Server is the fake AWS IoT endpoint. Create it with NewServer; it stops
-// when the test ends.
+// Server is the fake AWS IoT endpoint. Create it with NewServer in tests
+// (it stops when the test ends) or with Start elsewhere (call Close).
 type Server struct {
-	t    testing.TB
+	t    testing.TB // nil for a server from Start
+	log  *slog.Logger
 	ca   *testpki.CA
 	mqtt *mqtt.Server
 	ln   *listeners.TCP
@@ -78,19 +78,49 @@ type Device struct {
 }
 
 // NewServer starts a fake on 127.0.0.1 with a fresh CA. It fails the test
-// on setup errors and stops with t.Cleanup.
-func NewServer(t testing.TB) *Server {
+// on setup errors and stops with t.Cleanup. The fake's log lines (closed
+// connections and why) go to t unless WithLogger says otherwise.
+func NewServer(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	s, err := start(t, opts)
+	if err != nil {
+		t.Fatalf("kreditsmarttest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("kreditsmarttest: %v", err)
+		}
+	})
+	return s
+}
+
+// Start is NewServer for code without a testing.TB (the notifykit CLI's
+// sandbox, examples, local tools): it returns setup errors and the caller
+// stops the fake with Close. Use CreateDevice and ReplaceShadow on it, which
+// return errors, rather than AddDevice and SetShadow, which have no test to
+// fail and panic instead.
+func Start(opts ...Option) (*Server, error) { return start(nil, opts) }
+
+func start(t testing.TB, opts []Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.log == nil && t == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
 	ca, err := testpki.NewCA(testpki.Options{CommonName: "kreditsmarttest CA"})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	cert, err := ca.Server()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s := &Server{
-		t: t, ca: ca,
+		t: t, log: o.log, ca: ca,
 		policies: map[string]*Policy{},
 		identity: map[*mqtt.Client]string{},
 		shadows:  map[string]*shadow{},
@@ -99,44 +129,63 @@ func NewServer(t testing.TB) *Server {
 	}
 	s.mqtt = mqtt.New(&mqtt.Options{
 		InlineClient: true,
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:       slog.New(slog.DiscardHandler),
 	})
 	s.mqtt.Options.Capabilities.MaximumClientWritesPending = 64 * 1024
 	s.mqtt.Options.Capabilities.MaximumQos = 1
 	if err := s.mqtt.AddHook(&hook{s: s}, nil); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s.ln = listeners.NewTCP(listeners.Config{ID: "aws-iot", Address: "127.0.0.1:0", TLSConfig: testpki.ServerTLS(cert, ca)})
 	if err := s.mqtt.AddListener(s.ln); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := s.mqtt.Serve(); err != nil {
-		t.Fatal(err)
+		// The listener is already bound; release it.
+		_ = s.Close()
+		return nil, err
 	}
-	t.Cleanup(s.Close)
-	return s
+	return s, nil
 }
 
-// Close stops the broker; NewServer registers it with t.Cleanup.
-func (s *Server) Close() {
+// Close stops the broker and closes every client connection. It is safe to
+// call more than once; NewServer registers it with t.Cleanup.
+func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return
+		return nil
 	}
 	s.closed = true
 	s.mu.Unlock()
-	_ = s.mqtt.Close()
+	if err := s.mqtt.Close(); err != nil {
+		return fmt.Errorf("kreditsmarttest: closing the broker: %w", err)
+	}
+	return nil
 }
 
-// logf logs to the test while it runs.
+// logf logs to the logger from WithLogger, else to the test while it runs.
 func (s *Server) logf(format string, args ...any) {
+	if s.log != nil {
+		s.log.Debug(fmt.Sprintf(format, args...))
+		return
+	}
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
 	if !closed {
 		s.t.Logf(format, args...)
 	}
+}
+
+// fail reports an error of a helper that has no error result: it fails the
+// test, or panics on a server from Start, which has no test to fail.
+func (s *Server) fail(err error) {
+	if s.t == nil {
+		panic(err)
+	}
+	s.t.Helper()
+	s.t.Fatal(err)
 }
 
 // Endpoint is host:port of the MQTT listener.
@@ -149,18 +198,31 @@ func (s *Server) RootCAs() *x509.CertPool { return s.ca.Pool() }
 // certificates (expired, other names).
 func (s *Server) CA() *testpki.CA { return s.ca }
 
-// AddDevice issues a client certificate with common name name, grants it
+// AddDevice is CreateDevice for tests: it fails the test on error.
+func (s *Server) AddDevice(name, topic string) *Device {
+	if s.t != nil {
+		s.t.Helper()
+	}
+	d, err := s.CreateDevice(name, topic)
+	if err != nil {
+		s.fail(err)
+	}
+	return d
+}
+
+// CreateDevice issues a client certificate with common name name, grants it
 // topic (T, T/# and below) and its MQTT shadow topics, and creates its
 // shadow with the topic at TopicPointer.
-func (s *Server) AddDevice(name, topic string) *Device {
-	s.t.Helper()
+func (s *Server) CreateDevice(name, topic string) (*Device, error) {
 	c, err := s.ca.Client(name)
 	if err != nil {
-		s.t.Fatal(err)
+		return nil, fmt.Errorf("kreditsmarttest: certificate for %q: %w", name, err)
 	}
 	s.SetPolicy(name, Policy{Topics: []string{topic}, Shadow: true})
-	s.SetShadow(name, "", mustJSON(map[string]any{"state": map[string]any{"reported": map[string]any{"topic": topic}}}))
-	return &Device{Name: name, Certificate: c.TLSCertificate(), CertPEM: c.ChainPEM(), KeyPEM: c.KeyPEM()}
+	if err := s.ReplaceShadow(name, "", mustJSON(map[string]any{"state": map[string]any{"reported": map[string]any{"topic": topic}}})); err != nil {
+		return nil, err
+	}
+	return &Device{Name: name, Certificate: c.TLSCertificate(), CertPEM: c.ChainPEM(), KeyPEM: c.KeyPEM()}, nil
 }
 
 // SetPolicy replaces the policy of the device with common name name. It
@@ -186,17 +248,32 @@ func (s *Server) MoveTopic(name, newTopic string) {
 		s.policies[name] = &np
 	}
 	s.mu.Unlock()
-	s.SetShadow(name, "", mustJSON(map[string]any{"state": map[string]any{"reported": map[string]any{"topic": newTopic}}}))
+	// The document is built here and always valid.
+	_ = s.ReplaceShadow(name, "", mustJSON(map[string]any{"state": map[string]any{"reported": map[string]any{"topic": newTopic}}}))
 }
 
-// SetShadow replaces the document of thing's shadow (classic when
+// SetShadow is ReplaceShadow for tests: it fails the test when doc is not
+// a JSON object.
+func (s *Server) SetShadow(thing, shadowName string, doc []byte) {
+	if s.t != nil {
+		s.t.Helper()
+	}
+	if err := s.ReplaceShadow(thing, shadowName, doc); err != nil {
+		s.fail(err)
+	}
+}
+
+// ReplaceShadow replaces the document of thing's shadow (classic when
 // shadowName is empty), increments its version and publishes
 // update/documents like AWS. doc is the state part and more, e.g.
-// {"state":{"reported":{...}}}.
-func (s *Server) SetShadow(thing, shadowName string, doc []byte) {
+// {"state":{"reported":{...}}}; anything but a JSON object is an error.
+func (s *Server) ReplaceShadow(thing, shadowName string, doc []byte) error {
 	var m map[string]any
 	if err := json.Unmarshal(doc, &m); err != nil {
-		s.t.Fatalf("kreditsmarttest: SetShadow: %v", err)
+		return fmt.Errorf("kreditsmarttest: shadow document: %w", err)
+	}
+	if m == nil {
+		return errors.New("kreditsmarttest: shadow document: want a JSON object, got null")
 	}
 	key := prefix(thing, shadowName)
 	s.mu.Lock()
@@ -217,6 +294,7 @@ func (s *Server) SetShadow(thing, shadowName string, doc []byte) {
 			"previous": previous, "current": current, "timestamp": time.Now().Unix(),
 		}))
 	}
+	return nil
 }
 
 // Shadow returns the current document of thing's shadow, as GetThingShadow
