@@ -28,9 +28,13 @@
 //   - Peek never locks or hides messages. DeleteMessage is one DELETE under
 //     the queue row lock: of concurrent deletes exactly one removes the
 //     row, the others find nothing, which the contract treats as success.
-//   - Wake-ups: Append and DeleteQueue send NOTIFY <prefix>_wakeup with the
-//     queue id inside their transaction (delivered on commit only). Each
-//     store holds one LISTEN connection, reconnecting with backoff; after
+//   - Wake-ups: NOTIFY <prefix>_wakeup with the queue id as payload.
+//     DeleteQueue sends it inside its transaction; Append sends it after
+//     its commit from a connection of its own that commits asynchronously
+//     and batches the ids of concurrent appends (a NOTIFY inside the
+//     append would serialise every append in the database on its WAL
+//     fsync: PostgreSQL holds a database-wide lock across notifying
+//     commits). Each store holds one LISTEN connection, reconnecting with backoff; after
 //     a reconnect it wakes all its waiters, because notifications sent
 //     while it was away are lost. The server re-peeks on a bounded interval
 //     in any case (comnormserver.WithRecheckInterval), so a lost
