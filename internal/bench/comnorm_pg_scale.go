@@ -11,6 +11,15 @@ import (
 // sharing one PostgreSQL (issue 8). The "SDK" side runs two instances, the
 // baseline one, with the same clients, so the RATIO line is two/one: at or
 // above 1.0 a second instance never makes things slower.
+//
+// The run is bound by WAL fsyncs (fsync on: each post and each delete is a
+// durable commit) and by CPU on a 2-core machine. The ratio used to be
+// ~0.92 because posts NOTIFYed inside their transaction, and PostgreSQL
+// holds a database-wide lock across a notifying commit's WAL flush: with
+// more connections posts queued on that lock (wait event Lock:object)
+// instead of sharing fsyncs. pgqueue now publishes wake-ups after the
+// commit, batched, from an asynchronously committing connection
+// (pglisten.Publisher).
 func init() {
 	Register(Scenario[*comnormpg.Bench]{
 		Name:        "comnorm-pg-scale",

@@ -6,11 +6,13 @@
 //
 // Several server instances share one database:
 //
-//   - Post is one statement that locks the queue row and bumps its length,
-//     inserts the message and NOTIFYs the queue id (delivered on commit
-//     only). The row lock makes posts to one queue commit in sequence order
-//     (FIFO by arrival holds across instances) and the length limit exact;
-//     the poster's own instance wakes its subscribers directly as well.
+//   - Post is one statement that locks the queue row and bumps its length
+//     and inserts the message. The row lock makes posts to one queue commit
+//     in sequence order (FIFO by arrival holds across instances) and the
+//     length limit exact. After the commit the poster's own instance wakes
+//     its subscribers directly and hands the queue id to a
+//     pglisten.Publisher, which NOTIFYs the other instances outside the
+//     post's transaction (see Publisher for why).
 //   - Peek never locks or hides messages (the spec's "peek"): it returns the
 //     head in sequence order. Long polls (the server's) subscribe to the
 //     queue's wake-ups before peeking, so a post committed in between still

@@ -48,6 +48,7 @@ type Store struct {
 	channel  string
 	cfg      Config
 	listener *pglisten.Listener
+	pub      *pglisten.Publisher
 }
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,40}$`)
@@ -71,11 +72,15 @@ func Open(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		_ = s.listener.Close()
 		return nil, err
 	}
+	s.pub = pglisten.NewPublisher(pool.Config().ConnConfig, s.channel, cfg.Logger, cfg.OnError)
 	return s, nil
 }
 
-// Close stops the listener.
-func (s *Store) Close() error { return s.listener.Close() }
+// Close stops the listener and the publisher.
+func (s *Store) Close() error {
+	s.pub.Close()
+	return s.listener.Close()
+}
 
 // CreateQueue stores q unless its owner has maxPerOwner queues already
 // (ErrTooManyQueues; <= 0: no limit). A transaction-level advisory lock on
@@ -153,9 +158,13 @@ func (s *Store) DeleteQueue(ctx context.Context, id string) error {
 //
 // One statement, one round trip: the conditional UPDATE locks the queue
 // row (so posts to one queue commit in sequence order: FIFO across
-// instances) and counts the message, the INSERT only runs when the UPDATE
-// matched, and the NOTIFY only when the INSERT did. A duplicate id fails
-// the whole statement, so the count is never off.
+// instances) and counts the message, and the INSERT only runs when the
+// UPDATE matched. A duplicate id fails the whole statement, so the count
+// is never off.
+//
+// The wake-up for other instances is published after the commit, not
+// NOTIFYed inside the transaction: see pglisten.Publisher for why (a
+// notifying commit serialises every poster in the database on its fsync).
 func (s *Store) Post(ctx context.Context, queueID string, m Message, maxMessages int) error {
 	var inserted int
 	err := s.pool.QueryRow(ctx, `WITH q AS (
@@ -163,10 +172,9 @@ func (s *Store) Post(ctx context.Context, queueID string, m Message, maxMessages
 			WHERE id = $1 AND ($5::int <= 0 OR length < $5::int) RETURNING id),
 		ins AS (
 			INSERT INTO `+s.t.messages+` (queue_id, id, content, created)
-			SELECT q.id, $2, $3, COALESCE($4, now()) FROM q RETURNING queue_id),
-		n AS (SELECT pg_notify($6, queue_id) FROM ins)
-		SELECT (SELECT count(*) FROM n)`,
-		queueID, m.ID, m.Content, nullTime(m.Created), maxMessages, s.channel).Scan(&inserted)
+			SELECT q.id, $2, $3, COALESCE($4, now()) FROM q RETURNING queue_id)
+		SELECT (SELECT count(*) FROM ins)`,
+		queueID, m.ID, m.Content, nullTime(m.Created), maxMessages).Scan(&inserted)
 	if isUniqueViolation(err) {
 		return ErrMessageExists
 	}
@@ -181,6 +189,7 @@ func (s *Store) Post(ctx context.Context, queueID string, m Message, maxMessages
 		return ErrQueueFull
 	}
 	s.listener.Wake(queueID)
+	s.pub.Publish(queueID)
 	return nil
 }
 

@@ -28,14 +28,23 @@
 //   - Peek never locks or hides messages. DeleteMessage is one DELETE under
 //     the queue row lock: of concurrent deletes exactly one removes the
 //     row, the others find nothing, which the contract treats as success.
-//   - Wake-ups: Append and DeleteQueue send NOTIFY <prefix>_wakeup with the
-//     queue id inside their transaction (delivered on commit only). Each
-//     store holds one LISTEN connection, reconnecting with backoff; after
-//     a reconnect it wakes all its waiters, because notifications sent
-//     while it was away are lost. The server re-peeks on a bounded interval
-//     in any case (comnormserver.WithRecheckInterval), so a lost
-//     notification delays a long poll, never loses a message. The
-//     appending instance wakes its own waiters directly after commit.
+//   - Wake-ups: NOTIFY <prefix>_wakeup with the queue id as payload.
+//     DeleteQueue sends it inside its transaction. Append sends it after
+//     its commit, from a connection of its own that commits asynchronously
+//     and sends the ids of the appends of a 2 ms window in one
+//     transaction: a NOTIFY inside the append would serialise every append
+//     in the database on its WAL fsync (PostgreSQL holds a database-wide
+//     lock across notifying commits), and one notification per append
+//     costs every instance's listener a wake-up. The appending instance
+//     wakes its own waiters directly after commit. Each store holds one
+//     LISTEN connection, reconnecting with backoff; after a reconnect it
+//     wakes all its waiters, because notifications sent while it was away
+//     are lost. The server re-peeks on a bounded interval in any case
+//     (comnormserver.WithRecheckInterval), so a lost notification (also:
+//     an instance killed between an append's commit and its send) delays
+//     a long poll, never loses a message.
+//   - Connections: besides the pool, each store opens two of its own, the
+//     listener's and the notification sender's.
 //   - Database restarts: the pool replaces broken connections and the
 //     listener reconnects by itself; requests made while the database is
 //     down fail with 500, and clients retry them.

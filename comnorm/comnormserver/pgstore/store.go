@@ -43,8 +43,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 }
 
 // NewStore returns a Store on pool, creating or migrating the schema and
-// starting the wake-up listener (on a connection of its own, configured
-// like the pool's). Close stops the listener; the pool stays the caller's.
+// starting the wake-up listener and sender (on connections of their own,
+// configured like the pool's). Close stops them; the pool stays the
+// caller's.
 func NewStore(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if pool == nil {
 		return nil, fmt.Errorf("%w: nil pool", ErrInvalidOption)
@@ -137,8 +138,8 @@ func (s *Store) Subscribe(queueID string) (<-chan struct{}, func()) {
 	return s.q.Subscribe(queueID)
 }
 
-// Close stops the wake-up listener and, for a Store from Open, closes the
-// pool. Requests still running fail.
+// Close stops the wake-up listener and sender and, for a Store from Open,
+// closes the pool. Requests still running fail.
 func (s *Store) Close() error {
 	err := s.q.Close()
 	if s.owned {
