@@ -13,6 +13,7 @@ import (
 
 	"github.com/notifykit/notifykit"
 	"github.com/notifykit/notifykit/internal/pgmigrate"
+	"github.com/notifykit/notifykit/internal/pgopen"
 )
 
 var _ notifykit.DedupeStore = (*Store)(nil)
@@ -32,13 +33,10 @@ type Store struct {
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string) and returns a Store that owns the pool; Close it.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	s, err := pgopen.Owned(ctx, "pgdedupe", dsn, func(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+		return NewStore(ctx, pool, opts...)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("pgdedupe: %w", err)
-	}
-	s, err := NewStore(ctx, pool, opts...)
-	if err != nil {
-		pool.Close()
 		return nil, err
 	}
 	s.owned = true

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/notifykit/notifykit/comnorm/comnormserver"
+	"github.com/notifykit/notifykit/internal/pgopen"
 	"github.com/notifykit/notifykit/internal/pgqueue"
 )
 
@@ -29,13 +30,10 @@ type Store struct {
 // Open connects to dsn (postgres://... or key=value) and returns a Store
 // that owns its pool.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	s, err := pgopen.Owned(ctx, "pgstore", dsn, func(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+		return NewStore(ctx, pool, opts...)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	s, err := NewStore(ctx, pool, opts...)
-	if err != nil {
-		pool.Close()
 		return nil, err
 	}
 	s.owned = true

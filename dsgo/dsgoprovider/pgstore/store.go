@@ -15,6 +15,7 @@ import (
 	"github.com/notifykit/notifykit/dsgo"
 	"github.com/notifykit/notifykit/dsgo/dsgoprovider"
 	"github.com/notifykit/notifykit/internal/pgmigrate"
+	"github.com/notifykit/notifykit/internal/pgopen"
 )
 
 var _ dsgoprovider.Store = (*Store)(nil)
@@ -33,13 +34,10 @@ type Store struct {
 // Open connects to dsn (postgres://... or key=value) and returns a Store
 // that owns its pool.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	pool, err := pgxpool.New(ctx, dsn)
+	s, err := pgopen.Owned(ctx, "pgstore", dsn, func(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+		return NewStore(ctx, pool, opts...)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
-	}
-	s, err := NewStore(ctx, pool, opts...)
-	if err != nil {
-		pool.Close()
 		return nil, err
 	}
 	s.owned = true
