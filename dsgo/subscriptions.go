@@ -21,16 +21,7 @@ func subPath(id string) string { return "/subscriptions/" + url.PathEscape(id) }
 // List returns the subscriptions visible to the caller, in any lifecycle
 // phase (GET /subscriptions, 200).
 func (s *Subscriptions) List(ctx context.Context) (*SubscriptionList, error) {
-	resp, err := s.c.do(ctx, http.MethodGet, "/subscriptions", nil, http.StatusOK)
-	if err != nil {
-		return nil, err
-	}
-	defer drainClose(resp.Body)
-	var l SubscriptionList
-	if err := decodeBody(resp, &l); err != nil {
-		return nil, err
-	}
-	return &l, nil
+	return doJSON[SubscriptionList](ctx, s.c, http.MethodGet, "/subscriptions", nil, http.StatusOK)
 }
 
 // Get returns one subscription (GET /subscriptions/{id}, 200); 404 is
@@ -39,16 +30,7 @@ func (s *Subscriptions) Get(ctx context.Context, id string) (*Subscription, erro
 	if id == "" {
 		return nil, fmt.Errorf("%w: empty subscription id", ErrInvalid)
 	}
-	resp, err := s.c.do(ctx, http.MethodGet, subPath(id), nil, http.StatusOK)
-	if err != nil {
-		return nil, err
-	}
-	defer drainClose(resp.Body)
-	var sub Subscription
-	if err := decodeBody(resp, &sub); err != nil {
-		return nil, err
-	}
-	return &sub, nil
+	return doJSON[Subscription](ctx, s.c, http.MethodGet, subPath(id), nil, http.StatusOK)
 }
 
 // Create subscribes (POST /subscriptions, 201) and returns the created
@@ -57,16 +39,7 @@ func (s *Subscriptions) Create(ctx context.Context, req SubscriptionCreate) (*Su
 	if len(req.EventTypes) == 0 || req.WebhookURL == "" {
 		return nil, fmt.Errorf("%w: a subscription needs event types and a webhook URL", ErrInvalid)
 	}
-	resp, err := s.c.do(ctx, http.MethodPost, "/subscriptions", req, http.StatusCreated)
-	if err != nil {
-		return nil, err
-	}
-	defer drainClose(resp.Body)
-	var sub Subscription
-	if err := decodeBody(resp, &sub); err != nil {
-		return nil, err
-	}
-	return &sub, nil
+	return doJSON[Subscription](ctx, s.c, http.MethodPost, "/subscriptions", req, http.StatusCreated)
 }
 
 // Delete deactivates an active subscription (DELETE /subscriptions/{id};
@@ -112,4 +85,18 @@ func (s *Subscriptions) Test(ctx context.Context, id string) (*Event, error) {
 		return nil, fmt.Errorf("%w: test response: %v", ErrDecode, err)
 	}
 	return &e, nil
+}
+
+// doJSON sends one request and decodes the JSON answer into a new T.
+func doJSON[T any](ctx context.Context, c *Client, method, path string, body any, want int) (*T, error) {
+	resp, err := c.do(ctx, method, path, body, want)
+	if err != nil {
+		return nil, err
+	}
+	defer drainClose(resp.Body)
+	var v T
+	if err := decodeBody(resp, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/notifykit/notifykit"
 	"github.com/notifykit/notifykit/comnorm"
+	"github.com/notifykit/notifykit/internal/backoff"
 )
 
 func listenComnorm(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -75,7 +76,7 @@ func peekLoop(ctx context.Context, c *comnorm.Client, queue string, timeout time
 		case err != nil:
 			onErr(err)
 			failures++
-			if sleep(ctx, time.Duration(min(failures, 30))*time.Second) != nil {
+			if backoff.Sleep(ctx, time.Duration(min(failures, 30))*time.Second) != nil {
 				return nil
 			}
 			continue
@@ -93,21 +94,10 @@ func peekLoop(ctx context.Context, c *comnorm.Client, queue string, timeout time
 		if fresh == 0 {
 			// The head did not change: the peek answered at once with the
 			// same messages; wait instead of spinning.
-			if sleep(ctx, time.Second) != nil {
+			if backoff.Sleep(ctx, time.Second) != nil {
 				return nil
 			}
 		}
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
