@@ -158,6 +158,13 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
+	// mochi-mqtt v2.7.9's own shutdown path (Clients.GetByListener) takes
+	// the clients' read lock twice; a client disconnecting at that moment
+	// queues a writer between the two and the broker deadlocks. So stop
+	// accepting and drop the clients here, and let mochi's Close find the
+	// listener already ended (it then skips that path).
+	s.ln.Close(func(string) {})
+	s.dropUntilEmpty()
 	if err := s.mqtt.Close(); err != nil {
 		return fmt.Errorf("kreditsmarttest: closing the broker: %w", err)
 	}
@@ -390,6 +397,19 @@ func (s *Server) DropAll() {
 		if id != "inline" && !cl.Net.Inline {
 			cl.Stop(errors.New("kreditsmarttest: dropped"))
 		}
+	}
+}
+
+// dropUntilEmpty stops every client and waits (bounded) until the broker
+// has removed them, including one whose connection was accepted just
+// before the listener closed.
+func (s *Server) dropUntilEmpty() {
+	for range 200 {
+		s.DropAll()
+		if s.mqtt.Clients.Len() <= 1 { // the inline client stays
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
